@@ -1,0 +1,81 @@
+"""Domain types, configuration and the error tree. Depends on numpy only."""
+
+from __future__ import annotations
+
+from .config import MapperConfig, SceneConfig, ServerConfig, SessionConfig, SoraConfig, load_config
+from .errors import (
+    AlreadyExistsError,
+    DataLossError,
+    FailedPreconditionError,
+    FieldViolation,
+    InternalError,
+    InvalidArgumentError,
+    NotFoundError,
+    OutOfRangeError,
+    PermissionDeniedError,
+    ResourceExhaustedError,
+    SoraError,
+    UnauthenticatedError,
+    UnavailableError,
+)
+from .geometry import Intrinsics, Pose
+from .scene import (
+    Anchor,
+    BlockKey,
+    MeshChunk,
+    Plane,
+    PlaneLabel,
+    RaycastHit,
+    Relation,
+    SceneObject,
+    StreamPosition,
+)
+from .sensors import (
+    OPENXR_HAND_JOINT_COUNT,
+    AudioChunk,
+    CameraFrame,
+    EyeGazeSample,
+    HandJointsSample,
+    HeadPoseSample,
+    SensorReading,
+)
+
+__all__ = [
+    "OPENXR_HAND_JOINT_COUNT",
+    "AlreadyExistsError",
+    "Anchor",
+    "AudioChunk",
+    "BlockKey",
+    "CameraFrame",
+    "DataLossError",
+    "EyeGazeSample",
+    "FailedPreconditionError",
+    "FieldViolation",
+    "HandJointsSample",
+    "HeadPoseSample",
+    "InternalError",
+    "Intrinsics",
+    "InvalidArgumentError",
+    "MapperConfig",
+    "MeshChunk",
+    "NotFoundError",
+    "OutOfRangeError",
+    "PermissionDeniedError",
+    "Plane",
+    "PlaneLabel",
+    "Pose",
+    "RaycastHit",
+    "Relation",
+    "ResourceExhaustedError",
+    "SceneConfig",
+    "SceneObject",
+    "SensorReading",
+    "ServerConfig",
+    "SessionConfig",
+    "SoraConfig",
+    "SoraError",
+    "StreamPosition",
+    "UnauthenticatedError",
+    "UnavailableError",
+    "load_config",
+]

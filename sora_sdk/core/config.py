@@ -1,0 +1,152 @@
+"""Configuration as frozen dataclasses, loaded from TOML plus command-line overrides.
+
+A TOML file mirrors the dataclass tree::
+
+    [server]
+    host = "127.0.0.1"
+    port = 50051
+
+    [mapper]
+    voxel_size_m = 0.02
+
+Every field documents its unit in its name and its meaning in the ``help`` metadata, which
+``sora serve --help`` prints.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "MapperConfig",
+    "SceneConfig",
+    "ServerConfig",
+    "SessionConfig",
+    "SoraConfig",
+    "load_config",
+]
+
+
+def _opt(default: Any, help: str) -> Any:  # noqa: A002 - mirrors argparse's name
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class MapperConfig:
+    """TSDF fusion and incremental meshing."""
+
+    voxel_size_m: float = _opt(0.02, "TSDF voxel edge length in metres")
+    block_resolution: int = _opt(16, "voxels per block edge; a block is one mesh chunk")
+    sdf_trunc_voxels: float = _opt(4.0, "truncation distance in voxels")
+    block_budget: int = _opt(6000, "most TSDF blocks kept; beyond it far, stale blocks are evicted")
+    eviction_radius_m: float = _opt(4.0, "blocks within this distance of the user are never evicted")
+    depth_min_m: float = _opt(0.1, "depth readings nearer than this are ignored")
+    depth_max_m: float = _opt(4.0, "depth readings farther than this are ignored")
+    mesh_interval_s: float = _opt(0.25, "how often dirty blocks are re-meshed")
+    weight_threshold: float = _opt(1.0, "voxels observed less than this are not meshed")
+    device: str = _opt("auto", "compute device: auto (CUDA when present), cpu, cuda:0 …")
+    odometry_max_translation_m: float = _opt(
+        0.3, "server odometry: a frame-to-frame jump beyond this is reported as tracking loss"
+    )
+
+    @property
+    def block_size_m(self) -> float:
+        return self.voxel_size_m * self.block_resolution
+
+    @property
+    def sdf_trunc_m(self) -> float:
+        return self.voxel_size_m * self.sdf_trunc_voxels
+
+
+@dataclass(frozen=True)
+class SceneConfig:
+    """SceneStore history and subscriber queues."""
+
+    history_versions: int = _opt(4096, "versions of deltas kept for resume, per session")
+    subscriber_queue_items: int = _opt(512, "ordered items a subscriber may fall behind before it is cut off")
+    snapshot_batch_bytes: int = _opt(1 << 20, "a snapshot is split into messages of about this size")
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    """Per-session pipeline."""
+
+    frame_queue: int = _opt(4, "frames waiting for fusion; REALTIME streams drop the oldest beyond it")
+    max_sessions: int = _opt(64, "sessions a server holds at once")
+    idle_timeout_s: float = _opt(0.0, "close a session with no client for this long; 0 keeps it")
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """The gRPC endpoint."""
+
+    host: str = _opt("127.0.0.1", "address to listen on")
+    port: int = _opt(50051, "port to listen on; 0 picks a free one")
+    max_receive_message_bytes: int = _opt(32 << 20, "largest message a client may send (a raw 1080p RGB-D frame fits)")
+    max_send_message_bytes: int = _opt(64 << 20, "largest message the server sends")
+    max_unary_request_bytes: int = _opt(1 << 20, "largest request on unary methods")
+    keepalive_time_s: float = _opt(2.0, "HTTP/2 ping interval on idle connections")
+    keepalive_timeout_s: float = _opt(2.0, "a peer that does not answer a ping in this time is dropped")
+    shutdown_grace_s: float = _opt(2.0, "on SIGTERM, how long open streams get before they end")
+    executor_workers: int = _opt(0, "threads for blocking work; 0 sizes the pool to the host")
+    data_dir: str = _opt("~/.local/share/sora", "where saved maps are kept")
+
+    def resolved_workers(self) -> int:
+        return self.executor_workers or max(2, (os.cpu_count() or 2))
+
+    def resolved_data_dir(self) -> Path:
+        return Path(os.path.expanduser(self.data_dir))
+
+
+@dataclass(frozen=True)
+class SoraConfig:
+    server: ServerConfig = field(default_factory=ServerConfig)
+    mapper: MapperConfig = field(default_factory=MapperConfig)
+    scene: SceneConfig = field(default_factory=SceneConfig)
+    session: SessionConfig = field(default_factory=SessionConfig)
+
+    def with_overrides(self, overrides: dict[str, Any]) -> SoraConfig:
+        """``{"server.port": 0, "mapper.voxel_size_m": 0.01}`` -> a new config."""
+        sections: dict[str, dict[str, Any]] = {}
+        for dotted, value in overrides.items():
+            section, _, name = dotted.partition(".")
+            sections.setdefault(section, {})[name] = value
+        return _apply(self, sections)
+
+
+def _apply(cfg: SoraConfig, sections: dict[str, dict[str, Any]]) -> SoraConfig:
+    changes: dict[str, Any] = {}
+    known = {f.name: f for f in dataclasses.fields(cfg)}
+    for section, values in sections.items():
+        if section not in known:
+            raise ValueError(f"unknown config section [{section}]; known: {', '.join(known)}")
+        current = getattr(cfg, section)
+        fields = {f.name: f for f in dataclasses.fields(current)}
+        typed: dict[str, Any] = {}
+        for name, value in values.items():
+            if name not in fields:
+                raise ValueError(f"unknown option {section}.{name}; known: {', '.join(fields)}")
+            default = fields[name].default
+            typed[name] = type(default)(value) if default is not dataclasses.MISSING else value
+        changes[section] = dataclasses.replace(current, **typed)
+    return dataclasses.replace(cfg, **changes)
+
+
+def load_config(path: str | os.PathLike[str] | None = None, overrides: dict[str, Any] | None = None) -> SoraConfig:
+    """Defaults, then the TOML file (if any), then ``overrides`` (dotted names)."""
+    cfg = SoraConfig()
+    if path is not None:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+        for section, values in data.items():
+            if not isinstance(values, dict):
+                raise ValueError(f"config: top-level key {section!r} must be a [section]")
+        cfg = _apply(cfg, data)
+    if overrides:
+        cfg = cfg.with_overrides(overrides)
+    return cfg

@@ -1,0 +1,8 @@
+"""The gRPC service: thin servicers over the session layer, error mapping, ``create_server``."""
+
+from __future__ import annotations
+
+from ._app import SERVICE_NAMES, SoraServer, create_server, serve
+from ._errors import STATUS_CODES, to_status
+
+__all__ = ["SERVICE_NAMES", "STATUS_CODES", "SoraServer", "create_server", "serve", "to_status"]

@@ -1,0 +1,571 @@
+"""The gRPC servicers. Thin: convert the request, await one core call, convert the result."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import platform
+import re
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+import numpy as np
+
+from .. import __version__
+from .._proto.sora.v1 import (
+    avatar_pb2,
+    avatar_pb2_grpc,
+    perception_pb2,
+    perception_pb2_grpc,
+    scene_pb2,
+    scene_pb2_grpc,
+    sensor_pb2,
+    sensor_pb2_grpc,
+    session_pb2,
+    session_pb2_grpc,
+)
+from ..core.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
+from ..core.geometry import Pose
+from ..core.scene import Anchor, StreamPosition
+from ..dialogue import EmbeddedEngine
+from ..scene import LogReader, SceneContent
+from ..session import Conversation, Session, SessionManager
+from ._encode import (
+    encode_anchor,
+    encode_avatar_event,
+    encode_chunk,
+    encode_gaze,
+    encode_hands,
+    encode_object,
+    encode_perception_event,
+    encode_plane,
+    encode_pose,
+    encode_position,
+    encode_raycast_hit,
+    encode_relation,
+)
+from ._encode import encode_scene_update as _encode_update
+from ._errors import handle_errors
+from ._validate import (
+    decode_audio,
+    decode_camera_frame,
+    decode_eye_gaze,
+    decode_hand_joints,
+    decode_head_pose,
+    decode_intrinsics,
+    decode_pose,
+    decode_sensor_reading,
+    decode_vector3,
+)
+
+__all__ = [
+    "AvatarServicer",
+    "PerceptionServicer",
+    "SceneServicer",
+    "SensorServicer",
+    "SessionServicer",
+]
+
+_POSE_SOURCES = {
+    session_pb2.POSE_SOURCE_UNSPECIFIED: "client",
+    session_pb2.POSE_SOURCE_CLIENT: "client",
+    session_pb2.POSE_SOURCE_SERVER_ODOMETRY: "server_odometry",
+}
+_SESSION_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _session(manager: SessionManager, session_id: str, field: str = "session_id") -> Session:
+    if not session_id:
+        raise InvalidArgumentError.field(field, "is required")
+    if not _SESSION_ID_RE.match(session_id):
+        raise NotFoundError(f"session {session_id[:64]!r} not found", reason="SESSION_NOT_FOUND")
+    return manager.get(session_id)
+
+
+def _position(msg: Any, field: str) -> StreamPosition | None:
+    return StreamPosition(int(msg.epoch), int(msg.sequence)) if msg.epoch or msg.sequence else None
+
+
+async def _write_or_cut(context: grpc.aio.ServicerContext, message: Any, reader: LogReader[Any]) -> None:
+    """Writes one message, but gives up the moment the reader is marked as lagging too far.
+
+    A client that stops reading blocks ``context.write`` once HTTP/2 flow control fills
+    (about 5 MB on loopback); racing the write against ``reader.lagged`` cuts such a client off
+    without waiting for it to read again.
+    """
+    write = asyncio.ensure_future(context.write(message))
+    done, _ = await asyncio.wait({write, reader.lagged}, return_when=asyncio.FIRST_COMPLETED)
+    if write not in done:
+        write.cancel()
+        raise reader.lag_error()
+    write.result()
+
+
+def session_to_proto(s: Session) -> session_pb2.Session:
+    info, st = s.info, s.stats
+    odometry = info.pose_source == "server_odometry"
+    pose_source = session_pb2.POSE_SOURCE_SERVER_ODOMETRY if odometry else session_pb2.POSE_SOURCE_CLIENT
+    chunks = s.scene.state.chunks
+    return session_pb2.Session(
+        session_id=info.session_id,
+        display_name=info.display_name,
+        user_id=info.user_id,
+        space_id=info.space_id,
+        state=session_pb2.SESSION_STATE_CLOSED if s.closed else session_pb2.SESSION_STATE_ACTIVE,
+        options=session_pb2.SessionOptions(
+            pose_source=pose_source,
+            voxel_size_m=info.voxel_size_m,
+            depth_max_m=info.depth_max_m,
+            recording_enabled=info.recording_enabled,
+        ),
+        created_time_s=info.created_time_s,
+        stats=session_pb2.SessionStats(
+            frames_received=st.frames_received,
+            frames_integrated=st.frames_integrated,
+            frames_dropped=st.frames_dropped,
+            mesh_chunks=len(chunks),
+            mesh_triangles=sum(c.triangle_count for c in chunks.values()),
+            scene_position=encode_position(s.scene.position),
+            sensor_streams=s.sensor_streams,
+            subscribers=s.subscribers,
+            integrate_time_s=float(np.mean(st.integrate_times_s)) if st.integrate_times_s else 0.0,
+            mesh_update_time_s=float(np.mean(st.mesh_times_s)) if st.mesh_times_s else 0.0,
+        ),
+    )
+
+
+class SessionServicer(session_pb2_grpc.SessionServiceServicer):
+    def __init__(self, manager: SessionManager) -> None:
+        self.manager = manager
+
+    @handle_errors
+    async def CreateSession(self, request: Any, context: Any) -> session_pb2.CreateSessionResponse:
+        o = request.options
+        if o.pose_source not in _POSE_SOURCES:
+            raise InvalidArgumentError.field("options.pose_source", f"unknown value {o.pose_source}")
+        for name in ("display_name", "user_id", "space_id"):
+            if len(getattr(request, name)) > 256:
+                raise InvalidArgumentError.field(name, "must be at most 256 characters")
+        for name in ("voxel_size_m", "depth_max_m"):
+            if not np.isfinite(getattr(o, name)):
+                raise InvalidArgumentError.field(f"options.{name}", "must be finite")
+        session = await self.manager.create(
+            display_name=request.display_name,
+            user_id=request.user_id,
+            space_id=request.space_id,
+            pose_source=_POSE_SOURCES[o.pose_source],
+            voxel_size_m=o.voxel_size_m,
+            depth_max_m=o.depth_max_m,
+            recording_enabled=o.recording_enabled,
+        )
+        return session_pb2.CreateSessionResponse(session=session_to_proto(session))
+
+    @handle_errors
+    async def GetSession(self, request: Any, context: Any) -> session_pb2.GetSessionResponse:
+        return session_pb2.GetSessionResponse(session=session_to_proto(_session(self.manager, request.session_id)))
+
+    @handle_errors
+    async def ListSessions(self, request: Any, context: Any) -> session_pb2.ListSessionsResponse:
+        return session_pb2.ListSessionsResponse(sessions=[session_to_proto(s) for s in self.manager.list()])
+
+    @handle_errors
+    async def CloseSession(self, request: Any, context: Any) -> session_pb2.CloseSessionResponse:
+        _session(self.manager, request.session_id)
+        session = await self.manager.close(request.session_id)
+        return session_pb2.CloseSessionResponse(session=session_to_proto(session))
+
+    @handle_errors
+    async def GetCapabilities(self, request: Any, context: Any) -> session_pb2.GetCapabilitiesResponse:
+        from ..mapping import compute_device_name
+
+        device = compute_device_name(self.manager.config.mapper.device)
+        cuda = device.upper().startswith("CUDA")
+        dev = session_pb2.COMPUTE_DEVICE_CUDA if cuda else session_pb2.COMPUTE_DEVICE_CPU
+        backends = [
+            session_pb2.Backend(component="mapping", name="open3d-voxel-block-grid", active=True, device=dev),
+            session_pb2.Backend(component="meshing", name="incremental-marching-cubes", active=True,
+                                device=session_pb2.COMPUTE_DEVICE_CPU),
+            session_pb2.Backend(component="hands", name="device-joints", active=True,
+                                device=session_pb2.COMPUTE_DEVICE_CPU),
+            session_pb2.Backend(component="gaze", name="device-eye-gaze", active=True,
+                                device=session_pb2.COMPUTE_DEVICE_CPU),
+            session_pb2.Backend(component="dialogue", name="embedded", active=True,
+                                device=session_pb2.COMPUTE_DEVICE_CPU),
+        ]  # fmt: skip
+        cfg = self.manager.config
+        return session_pb2.GetCapabilitiesResponse(
+            server_version=__version__,
+            api_version="sora.v1",
+            device=dev,
+            device_name=device if cuda else (platform.processor() or platform.machine() or "cpu"),
+            backends=backends,
+            max_receive_message_bytes=cfg.server.max_receive_message_bytes,
+            default_voxel_size_m=cfg.mapper.voxel_size_m,
+        )
+
+
+class SensorServicer(sensor_pb2_grpc.SensorServiceServicer):
+    def __init__(self, manager: SessionManager) -> None:
+        self.manager = manager
+
+    @handle_errors
+    async def StreamSensorData(self, request_iterator: Any, context: Any) -> sensor_pb2.StreamSensorDataResponse:
+        it = request_iterator.__aiter__()
+        try:
+            first = await it.__anext__()
+        except StopAsyncIteration:
+            raise InvalidArgumentError.field("config", "the stream closed before its config") from None
+        if first.WhichOneof("message") != "config":
+            raise InvalidArgumentError.field("config", "the first message of a sensor stream must be its config")
+        cfg = first.config
+        session = _session(self.manager, cfg.session_id, "config.session_id")
+        if len(cfg.stream_name) > 128:
+            raise InvalidArgumentError.field("config.stream_name", "must be at most 128 characters")
+        default_intr = (
+            decode_intrinsics(cfg.default_intrinsics, "config.default_intrinsics")
+            if cfg.HasField("default_intrinsics")
+            else None
+        )
+        lossless = cfg.ingest_mode == sensor_pb2.INGEST_MODE_LOSSLESS
+        pose_required = session.info.pose_source == "client"
+        stream = cfg.stream_name or "default"
+        received = 1
+        duplicates = 0
+        last_time = -np.inf
+        pending: list[asyncio.Future[str]] = []
+        session.sensor_streams += 1
+        try:
+            async for req in it:
+                received += 1
+                kind = req.WhichOneof("message")
+                if kind == "camera_frame":
+                    seq = req.camera_frame.sequence
+                    if seq <= session.stream_sequences.get(stream, -1):
+                        duplicates += 1  # a retry: already applied, so applying it again would change the map
+                        continue
+                    frame = decode_camera_frame(req.camera_frame, default_intrinsics=default_intr,
+                                                pose_required=pose_required)  # fmt: skip
+                    if frame.capture_time_s < last_time:
+                        raise InvalidArgumentError.field(
+                            "camera_frame.capture_time_s",
+                            f"went backwards ({frame.capture_time_s} after {last_time}) within the stream",
+                        )
+                    last_time = frame.capture_time_s
+                    session.stream_sequences[stream] = seq
+                    done = await session.submit_frame(frame, lossless=lossless)
+                    if done is not None:
+                        pending.append(done)
+                elif kind == "head_pose":
+                    session.submit_head_pose(decode_head_pose(req.head_pose))
+                elif kind == "hand_joints":
+                    session.submit_hand_joints(decode_hand_joints(req.hand_joints))
+                elif kind == "eye_gaze":
+                    await session.submit_eye_gaze(decode_eye_gaze(req.eye_gaze))
+                elif kind == "audio_chunk":
+                    decode_audio(req.audio_chunk)  # validated; speech input arrives with the avatar issue
+                elif kind == "sensor_reading":
+                    decode_sensor_reading(req.sensor_reading)
+                elif kind == "config":
+                    raise InvalidArgumentError.field("config", "only the first message of a stream may carry config")
+                else:
+                    raise InvalidArgumentError.field("message", "is empty")
+            if lossless:
+                await asyncio.gather(*pending)
+                await session.flush()
+        finally:
+            session.sensor_streams -= 1
+        drops = dict(session.stats.drops)
+        response = sensor_pb2.StreamSensorDataResponse(
+            messages_received=received,
+            frames_integrated=sum(1 for f in pending if f.done() and f.result() == ""),
+            scene_position=encode_position(session.scene.position),
+        )
+        reasons = {
+            "queue_full": sensor_pb2.DROP_REASON_QUEUE_FULL,
+            "tracking_lost": sensor_pb2.DROP_REASON_TRACKING_LOST,
+            "no_depth": sensor_pb2.DROP_REASON_NO_DEPTH,
+        }
+        if duplicates:
+            response.drops.append(sensor_pb2.DropCount(reason=sensor_pb2.DROP_REASON_DUPLICATE, count=duplicates))
+        for name, code in reasons.items():
+            if drops.get(name):
+                response.drops.append(sensor_pb2.DropCount(reason=code, count=drops[name]))
+        if not lossless:
+            response.frames_integrated = session.stats.frames_integrated
+        return response
+
+
+class SceneServicer(scene_pb2_grpc.SceneServiceServicer):
+    def __init__(self, manager: SessionManager) -> None:
+        self.manager = manager
+
+    @handle_errors
+    async def WatchScene(self, request: Any, context: Any) -> None:
+        session = _session(self.manager, request.session_id)
+        c = request.content
+        content = SceneContent(
+            mesh=not c.exclude_mesh, planes=not c.exclude_planes, objects=not c.exclude_objects,
+            anchors=not c.exclude_anchors,
+        )  # fmt: skip
+        readers: list[LogReader[Any]] = []
+        session.subscribers += 1
+        try:
+            async for update in session.scene.watch(
+                _position(request.resume_from, "resume_from"), content, reader_out=readers
+            ):
+                msg = scene_pb2.WatchSceneResponse(update=_encode_update(update))
+                await _write_or_cut(context, msg, readers[-1])
+        finally:
+            session.subscribers -= 1
+
+    @handle_errors
+    async def GetScene(self, request: Any, context: Any) -> scene_pb2.GetSceneResponse:
+        session = _session(self.manager, request.session_id)
+        st = session.scene.state
+        q = request.object_query
+        objects = list(st.objects.values())
+        if q.label:
+            objects = [o for o in objects if o.label.lower() == q.label.lower()]
+        if q.max_results:
+            objects = objects[: q.max_results]
+        ids = {o.object_id for o in objects}
+        return scene_pb2.GetSceneResponse(
+            position=encode_position(session.scene.position),
+            chunks=[encode_chunk(ch) for ch in st.chunks.values()] if request.include_mesh else [],
+            planes=[encode_plane(p) for p in st.planes.values()],
+            anchors=[encode_anchor(a) for a in st.anchors.values()],
+            objects=[encode_object(o) for o in objects],
+            relations=[encode_relation(r) for r in st.relations if r.subject_id in ids],
+            tracking_state=scene_pb2.TRACKING_STATE_LOST
+            if st.tracking_state == "lost"
+            else scene_pb2.TRACKING_STATE_TRACKING,
+        )
+
+    @handle_errors
+    async def Raycast(self, request: Any, context: Any) -> scene_pb2.RaycastResponse:
+        session = _session(self.manager, request.session_id)
+        origin, direction = _ray(request.ray_world, "ray_world")
+        max_d = request.max_distance_m or 10.0
+        if not (np.isfinite(max_d) and 0 < max_d <= 1000):
+            raise InvalidArgumentError.field("max_distance_m", f"must be in (0, 1000], got {max_d}")
+        if request.filter.exclude_mesh:
+            return scene_pb2.RaycastResponse(hit=False)
+        hit = await session.raycast(origin, direction, max_d)
+        if hit is None:
+            return scene_pb2.RaycastResponse(hit=False)
+        resp = scene_pb2.RaycastResponse(hit=True, target=encode_raycast_hit(hit))
+        if hit.chunk_key is not None:
+            resp.chunk.CopyFrom(scene_pb2.BlockIndex(x=hit.chunk_key[0], y=hit.chunk_key[1], z=hit.chunk_key[2]))
+        return resp
+
+    @handle_errors
+    async def CreateAnchor(self, request: Any, context: Any) -> scene_pb2.CreateAnchorResponse:
+        session = _session(self.manager, request.session_id)
+        if len(request.label) > 256:
+            raise InvalidArgumentError.field("label", "must be at most 256 characters")
+        placement = request.WhichOneof("placement")
+        if placement == "pose_world_anchor":
+            pose = decode_pose(request.pose_world_anchor, "pose_world_anchor")
+        elif placement == "ray_world":
+            origin, direction = _ray(request.ray_world, "ray_world")
+            hit = await session.raycast(origin, direction, 10.0)
+            if hit is None:
+                raise FailedPreconditionError("ray_world hits nothing in the map", reason="RAY_MISSED")
+            pose = _pose_on_surface(hit.point_world_m, hit.normal_world)
+        else:
+            raise InvalidArgumentError.field("placement", "set pose_world_anchor or ray_world")
+        anchor = Anchor(
+            anchor_id=uuid.uuid4().hex[:16],
+            version=session.scene.position.sequence + 1,
+            pose_world_anchor=pose,
+            label=request.label,
+            created_time_s=time.time(),
+        )
+        session.add_anchor(anchor)
+        return scene_pb2.CreateAnchorResponse(anchor=encode_anchor(anchor))
+
+    @handle_errors
+    async def ListAnchors(self, request: Any, context: Any) -> scene_pb2.ListAnchorsResponse:
+        session = _session(self.manager, request.session_id)
+        anchors = sorted(session.scene.state.anchors.values(), key=lambda a: a.created_time_s)
+        return scene_pb2.ListAnchorsResponse(anchors=[encode_anchor(a) for a in anchors])
+
+    @handle_errors
+    async def DeleteAnchor(self, request: Any, context: Any) -> scene_pb2.DeleteAnchorResponse:
+        session = _session(self.manager, request.session_id)
+        if not session.remove_anchor(request.anchor_id):
+            raise NotFoundError(f"anchor {request.anchor_id[:64]!r} not found", reason="ANCHOR_NOT_FOUND")
+        return scene_pb2.DeleteAnchorResponse()
+
+    @handle_errors
+    async def SaveMap(self, request: Any, context: Any) -> scene_pb2.SaveMapResponse:
+        _session(self.manager, request.session_id)
+        raise FailedPreconditionError("map persistence is not available in this build", reason="NOT_IMPLEMENTED")
+
+    @handle_errors
+    async def LoadMap(self, request: Any, context: Any) -> scene_pb2.LoadMapResponse:
+        _session(self.manager, request.session_id)
+        raise FailedPreconditionError("map persistence is not available in this build", reason="NOT_IMPLEMENTED")
+
+    @handle_errors
+    async def ExportMap(self, request: Any, context: Any) -> None:
+        session = _session(self.manager, request.session_id)
+        suffix = {scene_pb2.MESH_FORMAT_GLB: ".glb", scene_pb2.MESH_FORMAT_OBJ: ".obj"}.get(request.format, ".ply")
+        fmt = request.format or scene_pb2.MESH_FORMAT_PLY
+        with tempfile.TemporaryDirectory(prefix="sora-export-") as tmp:
+            path = os.path.join(tmp, "map" + suffix)
+            await session.export_mesh(path)
+            total = os.path.getsize(path)
+            with open(path, "rb") as f:
+                while piece := f.read(1 << 20):
+                    await context.write(scene_pb2.ExportMapResponse(format=fmt, total_bytes=total, data=piece))
+
+
+def _ray(ray: Any, field: str) -> tuple[np.ndarray, np.ndarray]:
+    origin = decode_vector3(ray.origin_m, f"{field}.origin_m")
+    direction = decode_vector3(ray.direction, f"{field}.direction")
+    n = float(np.linalg.norm(direction))
+    if n < 1e-9:
+        raise InvalidArgumentError.field(f"{field}.direction", "must be non-zero")
+    return origin, direction / n
+
+
+def _pose_on_surface(point: np.ndarray, normal: np.ndarray) -> Pose:
+    """A pose at ``point`` whose +Z is the surface normal."""
+    z = np.asarray(normal, dtype=np.float64)
+    z = z / max(float(np.linalg.norm(z)), 1e-12)
+    helper = np.array([1.0, 0.0, 0.0]) if abs(z[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
+    x = np.cross(helper, z)
+    x /= np.linalg.norm(x)
+    y = np.cross(z, x)
+    return Pose.from_rotation_translation(np.stack([x, y, z], axis=1), np.asarray(point, dtype=np.float64))
+
+
+class PerceptionServicer(perception_pb2_grpc.PerceptionServiceServicer):
+    def __init__(self, manager: SessionManager) -> None:
+        self.manager = manager
+
+    @handle_errors
+    async def WatchPerception(self, request: Any, context: Any) -> None:
+        session = _session(self.manager, request.session_id)
+        resume = _position(request.resume_from, "resume_from")
+        if resume is None or not session.events.can_resume(resume):
+            resume = session.events.position
+        reader = session.events.reader(resume)
+        hands_seen = gaze_seen = 0
+        waits: dict[str, asyncio.Future[Any]] = {}
+        session.subscribers += 1
+        try:
+            while True:
+                if not request.exclude_hands and "hands" not in waits:
+                    waits["hands"] = asyncio.ensure_future(session.hands.wait_newer(hands_seen))
+                if not request.exclude_gaze and "gaze" not in waits:
+                    waits["gaze"] = asyncio.ensure_future(session.gaze.wait_newer(gaze_seen))
+                if "events" not in waits:
+                    waits["events"] = asyncio.ensure_future(reader.next_batch())
+                done, _ = await asyncio.wait(waits.values(), return_when=asyncio.FIRST_COMPLETED)
+                pos = encode_position(reader.position)
+                for name in [n for n, f in waits.items() if f in done]:
+                    fut = waits.pop(name)
+                    if name == "hands":
+                        hands_seen, hands = fut.result()
+                        msg = perception_pb2.WatchPerceptionResponse(position=pos, hands=encode_hands(hands))
+                    elif name == "gaze":
+                        gaze_seen, gaze = fut.result()
+                        msg = perception_pb2.WatchPerceptionResponse(position=pos, gaze=encode_gaze(gaze))
+                    else:
+                        for item in fut.result():
+                            await _write_or_cut(context, encode_perception_event(item.value, item.position), reader)
+                        continue
+                    await context.write(msg)
+        finally:
+            session.subscribers -= 1
+            reader.close()
+            for f in waits.values():
+                f.cancel()
+
+
+class AvatarServicer(avatar_pb2_grpc.AvatarServiceServicer):
+    def __init__(self, manager: SessionManager) -> None:
+        self.manager = manager
+
+    @handle_errors
+    async def Converse(self, request_iterator: Any, context: Any) -> None:
+        it = request_iterator.__aiter__()
+        try:
+            first = await it.__anext__()
+        except StopAsyncIteration:
+            raise InvalidArgumentError.field("config", "the stream closed before its config") from None
+        if first.WhichOneof("message") != "config":
+            raise InvalidArgumentError.field("config", "the first message of a conversation must be its config")
+        cfg = first.config
+        session = _session(self.manager, cfg.session_id, "config.session_id")
+        if cfg.engine == avatar_pb2.DIALOGUE_ENGINE_LLM:
+            raise FailedPreconditionError("no LLM endpoint is configured on this server", reason="ENGINE_UNAVAILABLE")
+        conversation = Conversation(session, EmbeddedEngine())
+        resume = _position(cfg.resume_from, "config.resume_from")
+        if resume is None or not session.avatar_events.can_resume(resume):
+            resume = session.avatar_events.position
+        reader = session.avatar_events.reader(resume)
+        reading = asyncio.ensure_future(self._read_turns(it, conversation))
+        session.subscribers += 1
+        try:
+            while True:
+                batch = asyncio.ensure_future(reader.next_batch())
+                done, _ = await asyncio.wait({batch, reading}, return_when=asyncio.FIRST_COMPLETED)
+                if batch not in done:
+                    batch.cancel()
+                    reading.result()  # raises the client's bad input
+                    # The client half-closed: finish the turn in progress, then end the stream.
+                    await self._drain(context, reader, conversation)
+                    return
+                for item in batch.result():
+                    await _write_or_cut(context, encode_avatar_event(item.value, item.position), reader)
+        finally:
+            session.subscribers -= 1
+            reader.close()
+            reading.cancel()
+            await conversation.close()
+
+    @staticmethod
+    async def _drain(context: Any, reader: LogReader[Any], conversation: Conversation) -> None:
+        turn = conversation._turn
+        if turn is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await turn
+        while reader.position.sequence < conversation.log.position.sequence:
+            for item in await reader.next_batch():
+                await _write_or_cut(context, encode_avatar_event(item.value, item.position), reader)
+
+    @staticmethod
+    async def _read_turns(it: AsyncIterator[Any], conversation: Conversation) -> None:
+        async for req in it:
+            kind = req.WhichOneof("message")
+            if kind == "text":
+                if not req.text.text.strip():
+                    raise InvalidArgumentError.field("text.text", "is empty")
+                if len(req.text.text) > 4000:
+                    raise InvalidArgumentError.field("text.text", "must be at most 4000 characters")
+                conversation.say(req.text.text)
+            elif kind == "interrupt":
+                conversation.interrupt(req.interrupt.reason)
+            elif kind == "audio":
+                if req.audio.sample_rate_hz and not 8000 <= req.audio.sample_rate_hz <= 48000:
+                    raise InvalidArgumentError.field("audio.sample_rate_hz", "must be in 8000..48000")
+                if len(req.audio.pcm16) % 2:
+                    raise InvalidArgumentError.field("audio.pcm16", "must hold whole int16 samples")
+                raise FailedPreconditionError(
+                    "speech input is not available in this build; send text", reason="ASR_UNAVAILABLE"
+                )
+            elif kind == "config":
+                raise InvalidArgumentError.field("config", "only the first message may carry config")
+            else:
+                raise InvalidArgumentError.field("message", "is empty")
+
+
+_ = (encode_pose, encode_plane)

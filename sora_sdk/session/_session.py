@@ -1,0 +1,317 @@
+"""One session: one user in one space, and the pipeline that turns its sensor data into a scene.
+
+Data flow (DESIGN.md)::
+
+    sensor stream ─▶ submit_frame ─▶ bounded frame queue ─▶ worker ─▶ Mapper.integrate (executor)
+                                                               └──▶ every mesh_interval_s:
+                                                                    Mapper.update_mesh (executor)
+                                                                    ─▶ SceneStore.commit(delta)
+    hand joints / gaze ─▶ perception (cheap, on the loop) ─▶ latest-wins slots + event log
+
+All state changes happen on the event loop thread; blocking work runs in the shared executor, one
+mapper call at a time per session (the mapper lock), so a raycast never races an integration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections import Counter, deque
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from ..core.avatar import SceneSummary
+from ..core.config import SoraConfig
+from ..core.errors import FailedPreconditionError
+from ..core.scene import Anchor, RaycastHit
+from ..core.sensors import CameraFrame, EyeGazeSample, HandJointsSample, HeadPoseSample
+from ..mapping import Mapper
+from ..perception import GazeObservation, HandObservation, hand_from_device_joints, resolve_gaze
+from ..scene import LatestSlot, OrderedLog, SceneDelta, SceneStore
+
+__all__ = ["IngestStats", "Session", "SessionInfo"]
+
+log = logging.getLogger("sora.session")
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    session_id: str
+    display_name: str
+    user_id: str
+    space_id: str
+    pose_source: str  # "client" | "server_odometry"
+    voxel_size_m: float
+    depth_max_m: float
+    recording_enabled: bool
+    created_time_s: float
+
+
+@dataclass
+class IngestStats:
+    frames_received: int = 0
+    frames_integrated: int = 0
+    drops: Counter[str] = field(default_factory=Counter)
+    integrate_times_s: deque[float] = field(default_factory=lambda: deque(maxlen=50))
+    mesh_times_s: deque[float] = field(default_factory=lambda: deque(maxlen=50))
+
+    @property
+    def frames_dropped(self) -> int:
+        return sum(self.drops.values())
+
+
+@dataclass
+class _QueuedFrame:
+    frame: CameraFrame
+    done: asyncio.Future[str] | None  # resolved with "" (fused) or a drop reason
+
+
+class Session:
+    """A live session. Create through SessionManager."""
+
+    def __init__(self, info: SessionInfo, config: SoraConfig, executor: Executor) -> None:
+        self.info = info
+        self.config = config
+        self.closed = False
+        self._executor = executor
+        mapper_cfg = replace(config.mapper, voxel_size_m=info.voxel_size_m, depth_max_m=info.depth_max_m)
+        self.mapper = Mapper(mapper_cfg)
+        self._mapper_lock = asyncio.Lock()
+        epoch = uuid.uuid4().int >> 66  # fits in 62 bits; a new server gets new epochs
+        self.scene = SceneStore(config.scene, epoch=epoch)
+        self.hands: LatestSlot[list[HandObservation]] = LatestSlot()
+        self.gaze: LatestSlot[GazeObservation] = LatestSlot()
+        self.events: OrderedLog[Any] = OrderedLog(
+            epoch=epoch, capacity=config.scene.history_versions, max_lag=config.scene.subscriber_queue_items
+        )
+        self.avatar_events: OrderedLog[Any] = OrderedLog(
+            epoch=epoch, capacity=config.scene.history_versions, max_lag=config.scene.subscriber_queue_items
+        )
+        #: Last camera-frame sequence per sensor stream name, so a reconnecting client's retries are ignored.
+        self.stream_sequences: dict[str, int] = {}
+        self.stats = IngestStats()
+        self.sensor_streams = 0
+        self.subscribers = 0
+        self.head_pose: HeadPoseSample | None = None
+        self._device_hands: dict[str, HandObservation] = {}
+        self._hand_ids: dict[str, int] = {}
+        self._queue: deque[_QueuedFrame] = deque()
+        self._queue_changed = asyncio.Event()
+        self._space = asyncio.Condition()
+        self._busy = False
+        self._dirty = False
+        self._last_mesh = 0.0
+        self._worker = asyncio.get_running_loop().create_task(self._run(), name=f"session-{info.session_id}")
+
+    # ---- ingest -------------------------------------------------------------------------
+
+    async def submit_frame(self, frame: CameraFrame, *, lossless: bool) -> asyncio.Future[str] | None:
+        """Queues a validated frame for fusion.
+
+        REALTIME (``lossless=False``): when the queue is full the oldest queued frame is dropped.
+        LOSSLESS: waits for room, and returns a future resolved when the frame was fused.
+        """
+        self._check_open()
+        self.stats.frames_received += 1
+        if frame.depth is None:
+            self.stats.drops["no_depth"] += 1
+            return None
+        limit = self.config.session.frame_queue
+        done: asyncio.Future[str] | None = None
+        if lossless:
+            async with self._space:
+                await self._space.wait_for(lambda: len(self._queue) < limit or self.closed)
+            self._check_open()
+            done = asyncio.get_running_loop().create_future()
+        else:
+            while len(self._queue) >= limit:
+                dropped = self._queue.popleft()
+                self.stats.drops["queue_full"] += 1
+                if dropped.done is not None and not dropped.done.done():
+                    dropped.done.set_result("queue_full")
+        self._queue.append(_QueuedFrame(frame, done))
+        self._queue_changed.set()
+        return done
+
+    async def flush(self) -> None:
+        """Waits until every queued frame is fused and the mesh is up to date."""
+        while self._queue or self._busy:
+            await asyncio.sleep(0.005)
+        await self.update_mesh()
+
+    def submit_head_pose(self, sample: HeadPoseSample) -> None:
+        self.head_pose = sample
+        if self.info.pose_source == "client":
+            pass  # head gaze is used only when no eye tracking arrives (issue 4 adds the policy)
+
+    def submit_hand_joints(self, sample: HandJointsSample) -> None:
+        if sample.positions_world_m.size == 0:
+            self._device_hands.pop(sample.handedness, None)
+        else:
+            hand_id = self._hand_ids.setdefault(sample.handedness, len(self._hand_ids) + 1)
+            self._device_hands[sample.handedness] = hand_from_device_joints(sample, hand_id)
+        self.hands.publish(list(self._device_hands.values()))
+
+    async def submit_eye_gaze(self, sample: EyeGazeSample) -> None:
+        obs = resolve_gaze(
+            self._raycast_chunks,
+            capture_time_s=sample.capture_time_s,
+            source="eye_tracking",
+            origin_world_m=sample.origin_world_m,
+            direction_world=sample.direction_world,
+            confidence=sample.confidence,
+            previous=self.gaze.value,
+        )
+        self.gaze.publish(obs)
+
+    # ---- queries ------------------------------------------------------------------------
+
+    def _raycast_chunks(self, origin: np.ndarray, direction: np.ndarray, max_distance_m: float) -> RaycastHit | None:
+        return self.mapper.raycast(origin, direction, max_distance_m)
+
+    async def raycast(self, origin: np.ndarray, direction: np.ndarray, max_distance_m: float) -> RaycastHit | None:
+        self._check_open()
+        async with self._mapper_lock:
+            return await self._in_executor(self.mapper.raycast, origin, direction, max_distance_m)
+
+    async def export_mesh(self, path: str) -> None:
+        async with self._mapper_lock:
+            await self._in_executor(self.mapper.export_mesh, path)
+
+    def add_anchor(self, anchor: Anchor) -> None:
+        self._check_open()
+        self.scene.commit(SceneDelta(upserted_anchors=[anchor]))
+
+    def remove_anchor(self, anchor_id: str) -> bool:
+        self._check_open()
+        if anchor_id not in self.scene.state.anchors:
+            return False
+        self.scene.commit(SceneDelta(removed_anchor_ids=[anchor_id]))
+        return True
+
+    def summary(self) -> SceneSummary:
+        chunks = list(self.scene.state.chunks.values())
+        tris = sum(c.triangle_count for c in chunks)
+        area = 0.0
+        lo = np.full(3, np.inf)
+        hi = np.full(3, -np.inf)
+        for c in chunks:
+            if c.triangle_count:
+                v = c.vertices[c.triangles]
+                area += 0.5 * float(np.linalg.norm(np.cross(v[:, 1] - v[:, 0], v[:, 2] - v[:, 0]), axis=1).sum())
+                lo = np.minimum(lo, c.vertices.min(axis=0))
+                hi = np.maximum(hi, c.vertices.max(axis=0))
+        if not np.isfinite(lo).all():
+            lo = hi = np.zeros(3)
+        gaze = self.gaze.value
+        gaze_label = ""
+        if gaze is not None and gaze.hit is not None:
+            gaze_label = f"a surface {gaze.hit.distance_m:.1f} metres away"
+        return SceneSummary(
+            mesh_chunks=len(chunks),
+            mesh_triangles=tris,
+            surface_area_m2=area,
+            extent_min_m=tuple(float(x) for x in lo),  # type: ignore[arg-type]
+            extent_max_m=tuple(float(x) for x in hi),  # type: ignore[arg-type]
+            planes=tuple((p.plane_id, p.label.value, p.area_m2) for p in self.scene.state.planes.values()),
+            objects=tuple(
+                (o.object_id, o.label, tuple(float(x) for x in o.centroid_world_m))  # type: ignore[misc]
+                for o in self.scene.state.objects.values()
+            ),
+            gaze_target=gaze_label,
+            gaze_dwell_s=gaze.dwell_s if gaze is not None else 0.0,
+            frames_integrated=self.stats.frames_integrated,
+        )
+
+    # ---- pipeline -----------------------------------------------------------------------
+
+    async def _in_executor(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    async def _run(self) -> None:
+        interval = self.config.mapper.mesh_interval_s
+        while not self.closed:
+            if not self._queue:
+                if self._dirty:
+                    await self.update_mesh()
+                    continue
+                self._queue_changed.clear()
+                await self._queue_changed.wait()
+                continue
+            item = self._queue.popleft()
+            async with self._space:
+                self._space.notify_all()
+            self._busy = True
+            try:
+                reason = await self._integrate(item.frame)
+            except Exception as exc:  # one bad frame must not kill the session's pipeline
+                log.exception("session %s: integrating frame %d failed", self.info.session_id, item.frame.sequence)
+                reason = f"error: {exc}"
+            finally:
+                self._busy = False
+            if item.done is not None and not item.done.done():
+                item.done.set_result(reason)
+            if self._dirty and time.monotonic() - self._last_mesh >= interval:
+                await self.update_mesh()
+
+    async def _integrate(self, frame: CameraFrame) -> str:
+        t0 = time.perf_counter()
+        async with self._mapper_lock:
+            result = await self._in_executor(self.mapper.integrate, frame, frame.pose_world_camera)
+        if getattr(result, "tracking_lost", False):
+            self.stats.drops["tracking_lost"] += 1
+            if self.scene.state.tracking_state != "lost":
+                self.scene.commit(SceneDelta(tracking_state="lost"))
+            return "tracking_lost"
+        if self.scene.state.tracking_state != "tracking":
+            self.scene.commit(SceneDelta(tracking_state="tracking"))
+        self.stats.frames_integrated += 1
+        self.stats.integrate_times_s.append(time.perf_counter() - t0)
+        self._dirty = True
+        return ""
+
+    async def update_mesh(self) -> None:
+        """Re-meshes the dirty blocks and commits the changed chunks as one scene version."""
+        self._dirty = False
+        self._last_mesh = time.monotonic()
+        t0 = time.perf_counter()
+        async with self._mapper_lock:
+            update = await self._in_executor(self.mapper.update_mesh)
+        self.stats.mesh_times_s.append(time.perf_counter() - t0)
+        if update.upserted or update.removed:
+            self.scene.commit(SceneDelta(upserted_chunks=list(update.upserted), removed_chunks=list(update.removed)))
+
+    # ---- lifecycle ----------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise FailedPreconditionError(f"session {self.info.session_id} is closed", reason="SESSION_CLOSED")
+
+    async def close(self, error: BaseException) -> None:
+        """Stops the pipeline and ends every stream of this session with ``error``."""
+        if self.closed:
+            return
+        self.closed = True
+        self._queue_changed.set()
+        async with self._space:
+            self._space.notify_all()
+        for item in self._queue:
+            if item.done is not None and not item.done.done():
+                item.done.set_result("closed")
+        self._queue.clear()
+        self._worker.cancel()
+        try:
+            await self._worker
+        except (asyncio.CancelledError, Exception):
+            pass
+        self.scene.close(error)
+        self.events.close(error)
+        self.avatar_events.close(error)
+        self.hands.close(error)
+        self.gaze.close(error)
