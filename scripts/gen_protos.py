@@ -78,8 +78,7 @@ def main() -> None:
             bad = [
                 str(p.relative_to(tmp))
                 for p in fresh
-                if not (OUT / p.relative_to(tmp)).exists()
-                or (OUT / p.relative_to(tmp)).read_text() != p.read_text()
+                if not (OUT / p.relative_to(tmp)).exists() or (OUT / p.relative_to(tmp)).read_text() != p.read_text()
             ]
             if bad:
                 raise SystemExit(f"generated stubs are stale (run `make protos`): {bad}")

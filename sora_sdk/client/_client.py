@@ -259,9 +259,7 @@ class Session:
             yield sensor_pb2.StreamSensorDataRequest(config=config)
             async for item in _aiter(items):
                 # Encoding (JPEG/PNG) is CPU work; keep it off the loop so watchers stay responsive.
-                msg = await asyncio.to_thread(
-                    encode_sensor_item, item, color=color_encoding, depth=depth_encoding
-                )
+                msg = await asyncio.to_thread(encode_sensor_item, item, color=color_encoding, depth=depth_encoding)
                 yield msg
                 if on_sent is not None:
                     on_sent(item)

@@ -49,9 +49,9 @@ def position_from_proto(p: types_pb2.StreamPosition) -> StreamPosition:
     return StreamPosition(int(p.epoch), int(p.sequence))
 
 
-def encode_camera_frame(f: CameraFrame, *, color: str = "jpeg", depth: str = "png", jpeg_quality: int = 90) -> (
-    sensor_pb2.CameraFrame
-):
+def encode_camera_frame(
+    f: CameraFrame, *, color: str = "jpeg", depth: str = "png", jpeg_quality: int = 90
+) -> sensor_pb2.CameraFrame:
     """color: "jpeg" | "png" | "raw"; depth: "png" | "raw" (uint16 frames) — float32 depth is sent raw."""
     msg = sensor_pb2.CameraFrame(
         sequence=f.sequence, capture_time_s=f.capture_time_s, intrinsics=encode_intrinsics(f.intrinsics)

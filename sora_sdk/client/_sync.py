@@ -70,9 +70,9 @@ class SyncSession:
     def get_scene(self, **kwargs: Any) -> scene_pb2.GetSceneResponse:
         return self._owner._run(self.session.get_scene(**kwargs))
 
-    def raycast(self, origin: Iterable[float], direction: Iterable[float], max_distance_m: float = 10.0) -> (
-        types_pb2.SceneTarget | None
-    ):
+    def raycast(
+        self, origin: Iterable[float], direction: Iterable[float], max_distance_m: float = 10.0
+    ) -> types_pb2.SceneTarget | None:
         return self._owner._run(self.session.raycast(origin, direction, max_distance_m))
 
     def create_anchor(self, **kwargs: Any) -> scene_pb2.Anchor:

@@ -155,9 +155,7 @@ class Intrinsics:
     @property
     def matrix(self) -> np.ndarray:
         """(3, 3) float64 K."""
-        return np.array(
-            [[self.fx_px, 0.0, self.cx_px], [0.0, self.fy_px, self.cy_px], [0.0, 0.0, 1.0]]
-        )
+        return np.array([[self.fx_px, 0.0, self.cx_px], [0.0, self.fy_px, self.cy_px], [0.0, 0.0, 1.0]])
 
     def problems(self) -> list[tuple[str, str]]:
         """What makes these intrinsics implausible, as (field, description) pairs; empty when fine."""

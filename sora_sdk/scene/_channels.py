@@ -141,13 +141,15 @@ class LogReader(Generic[T]):
         if not self.lagged.done():
             self.lagged.set_result(None)
 
-    def lag_error(self) -> ResourceExhaustedError:
-        behind = self._log.position.sequence - self.cursor
+    def lag_error(self, resume: StreamPosition | None = None) -> ResourceExhaustedError:
+        """The error that ends a lagging stream; ``resume`` is the last position the client will have."""
+        pos = resume if resume is not None else self.position
+        behind = self._log.position.sequence - pos.sequence
         return ResourceExhaustedError(
             f"subscriber fell {behind} versions behind (limit {self._log.max_lag}); "
-            f"resume from epoch {self.epoch} sequence {self.cursor}",
+            f"resume from epoch {pos.epoch} sequence {pos.sequence}",
             reason="SUBSCRIBER_TOO_SLOW",
-            metadata={"resume_epoch": str(self.epoch), "resume_sequence": str(self.cursor)},
+            metadata={"resume_epoch": str(pos.epoch), "resume_sequence": str(pos.sequence)},
         )
 
     async def next_batch(self, limit: int = 64) -> list[LogItem[T]]:
@@ -160,9 +162,7 @@ class LogReader(Generic[T]):
         while True:
             if log._closed is not None:
                 raise log._closed
-            if self.lagged.done() or (
-                log.epoch == self.epoch and self.cursor + 1 < log.oldest_sequence
-            ):
+            if self.lagged.done() or (log.epoch == self.epoch and self.cursor + 1 < log.oldest_sequence):
                 raise self.lag_error()
             if log.epoch != self.epoch:
                 raise LookupError("epoch changed")

@@ -216,9 +216,7 @@ def encode_hands(hands: list[HandObservation]) -> perception_pb2.HandsUpdate:
             gesture=gesture,
             gesture_confidence=h.gesture_confidence,
             pinch_strength=h.pinch_strength,
-            pointing_ray_world=types_pb2.Ray(
-                origin_m=vec3(h.pointing_origin_m), direction=vec3(h.pointing_direction)
-            ),
+            pointing_ray_world=types_pb2.Ray(origin_m=vec3(h.pointing_origin_m), direction=vec3(h.pointing_direction)),
         )
         if h.landmarks_px is not None:
             m.landmarks_px.extend(types_pb2.Vector2(x=float(x), y=float(y)) for x, y in h.landmarks_px)

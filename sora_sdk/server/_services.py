@@ -91,19 +91,25 @@ def _position(msg: Any, field: str) -> StreamPosition | None:
     return StreamPosition(int(msg.epoch), int(msg.sequence)) if msg.epoch or msg.sequence else None
 
 
-async def _write_or_cut(context: grpc.aio.ServicerContext, message: Any, reader: LogReader[Any]) -> None:
-    """Writes one message, but gives up the moment the reader is marked as lagging too far.
+async def _write_or_cut(
+    context: grpc.aio.ServicerContext, message: Any, reader: LogReader[Any], resume: StreamPosition | None
+) -> None:
+    """Writes one message; ends the stream with RESOURCE_EXHAUSTED once the reader lags too far.
 
-    A client that stops reading blocks ``context.write`` once HTTP/2 flow control fills
-    (about 5 MB on loopback); racing the write against ``reader.lagged`` cuts such a client off
-    without waiting for it to read again.
+    A client that stops reading blocks ``context.write`` when HTTP/2 flow control fills (about
+    5 MB on loopback). The moment the log runs ``max_lag`` versions ahead, the reader is closed so
+    the stalled client pins nothing in the log and slows nobody; the write already handed to gRPC
+    stays queued, and the status follows it, carrying ``resume`` (the position the client will
+    have once it has read that write): it resumes from there without a gap.
     """
     write = asyncio.ensure_future(context.write(message))
-    done, _ = await asyncio.wait({write, reader.lagged}, return_when=asyncio.FIRST_COMPLETED)
-    if write not in done:
-        write.cancel()
-        raise reader.lag_error()
-    write.result()
+    await asyncio.wait({write, reader.lagged}, return_when=asyncio.FIRST_COMPLETED)
+    if not reader.lagged.done():
+        write.result()
+        return
+    reader.close()
+    await write
+    raise reader.lag_error(resume)
 
 
 def session_to_proto(s: Session) -> session_pb2.Session:
@@ -181,9 +187,9 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
 
     @handle_errors
     async def GetCapabilities(self, request: Any, context: Any) -> session_pb2.GetCapabilitiesResponse:
-        from ..mapping import compute_device_name
+        from ..mapping import resolve_device
 
-        device = compute_device_name(self.manager.config.mapper.device)
+        device = str(resolve_device(self.manager.config.mapper.device))
         cuda = device.upper().startswith("CUDA")
         dev = session_pb2.COMPUTE_DEVICE_CUDA if cuda else session_pb2.COMPUTE_DEVICE_CPU
         backends = [
@@ -313,13 +319,16 @@ class SceneServicer(scene_pb2_grpc.SceneServiceServicer):
             anchors=not c.exclude_anchors,
         )  # fmt: skip
         readers: list[LogReader[Any]] = []
+        resume = _position(request.resume_from, "resume_from")
         session.subscribers += 1
         try:
-            async for update in session.scene.watch(
-                _position(request.resume_from, "resume_from"), content, reader_out=readers
-            ):
+            async for update in session.scene.watch(resume, content, reader_out=readers):
                 msg = scene_pb2.WatchSceneResponse(update=_encode_update(update))
-                await _write_or_cut(context, msg, readers[-1])
+                if update.kind.value == "delta" or update.snapshot_complete:
+                    resume = update.position  # what the client has once this message arrives
+                elif update.kind.value == "snapshot_begin":
+                    resume = None
+                await _write_or_cut(context, msg, readers[-1], resume or StreamPosition(0, 0))
         finally:
             session.subscribers -= 1
 
@@ -480,7 +489,8 @@ class PerceptionServicer(perception_pb2_grpc.PerceptionServiceServicer):
                         msg = perception_pb2.WatchPerceptionResponse(position=pos, gaze=encode_gaze(gaze))
                     else:
                         for item in fut.result():
-                            await _write_or_cut(context, encode_perception_event(item.value, item.position), reader)
+                            msg = encode_perception_event(item.value, item.position)
+                            await _write_or_cut(context, msg, reader, item.position)
                         continue
                     await context.write(msg)
         finally:
@@ -525,7 +535,7 @@ class AvatarServicer(avatar_pb2_grpc.AvatarServiceServicer):
                     await self._drain(context, reader, conversation)
                     return
                 for item in batch.result():
-                    await _write_or_cut(context, encode_avatar_event(item.value, item.position), reader)
+                    await _write_or_cut(context, encode_avatar_event(item.value, item.position), reader, item.position)
         finally:
             session.subscribers -= 1
             reader.close()
@@ -540,7 +550,7 @@ class AvatarServicer(avatar_pb2_grpc.AvatarServiceServicer):
                 await turn
         while reader.position.sequence < conversation.log.position.sequence:
             for item in await reader.next_batch():
-                await _write_or_cut(context, encode_avatar_event(item.value, item.position), reader)
+                await _write_or_cut(context, encode_avatar_event(item.value, item.position), reader, item.position)
 
     @staticmethod
     async def _read_turns(it: AsyncIterator[Any], conversation: Conversation) -> None:

@@ -1,0 +1,23 @@
+"""Mapping: TSDF fusion, incremental mesh chunks and geometric queries.
+
+:class:`Mapper` is the facade a session uses; :class:`TsdfVolume` (the data) and
+:class:`BlockMesher` (the worker) are exported for tools and tests.
+"""
+
+from __future__ import annotations
+
+from ._mapper import IntegrateResult, Mapper, MeshUpdate, PoseSource
+from ._mesher import BlockMesher, blocks_to_remesh
+from ._volume import BlockVoxels, TsdfVolume, resolve_device
+
+__all__ = [
+    "BlockMesher",
+    "BlockVoxels",
+    "IntegrateResult",
+    "Mapper",
+    "MeshUpdate",
+    "PoseSource",
+    "TsdfVolume",
+    "blocks_to_remesh",
+    "resolve_device",
+]

@@ -1,0 +1,448 @@
+"""The mapping facade (nvblox's ``Mapper``): owns the TSDF volume, the mesher and the chunks.
+
+Per frame, :meth:`Mapper.integrate` is cheap (fuse, mark dirty blocks); periodically,
+:meth:`Mapper.update_mesh` re-meshes only what changed and says which chunks to send or drop.
+Every public method takes the mapper's lock, so a session may call them from executor threads.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import open3d as o3d
+import open3d.core as o3c
+
+from sora_sdk.core.config import MapperConfig
+from sora_sdk.core.errors import FailedPreconditionError, InvalidArgumentError
+from sora_sdk.core.geometry import Intrinsics, Pose
+from sora_sdk.core.scene import BlockKey, MeshChunk, RaycastHit
+from sora_sdk.core.sensors import CameraFrame
+
+from ._mesher import BlockMesher, blocks_to_remesh
+from ._volume import TsdfVolume
+
+__all__ = ["IntegrateResult", "Mapper", "MeshUpdate", "PoseSource"]
+
+#: Where the pose of a frame came from: the client, server odometry, the world origin (the
+#: first frame without a pose defines the world frame), or none (the frame was not fused).
+PoseSource = Literal["client", "odometry", "origin", "none"]
+
+# Frame-to-model odometry is rejected when fewer than this share of the model's rendered
+# pixels find a correspondence: measured 0.75-0.9 on good TUM / Redwood frames; a frame from
+# elsewhere drops far below.
+_MIN_ODOMETRY_FITNESS = 0.3
+# Too little rendered model to track against (share of valid pixels in the model view).
+_MIN_MODEL_COVERAGE = 0.05
+_EXPORT_SUFFIXES = (".ply", ".glb", ".obj")
+
+
+@dataclass(frozen=True, eq=False)
+class IntegrateResult:
+    """What one :meth:`Mapper.integrate` call did.
+
+    blocks_touched : (k, 3) int32 keys of blocks whose voxels changed
+    evicted : (n, 3) int32 keys of blocks dropped to stay within the block budget
+    pose_world_camera : the pose the frame was fused with (T_W_C), None when it was not fused
+    """
+
+    sequence: int
+    integrated: bool
+    pose_world_camera: Pose | None
+    pose_source: PoseSource
+    blocks_touched: np.ndarray
+    evicted: np.ndarray
+    dropped_blocks: int = 0
+    tracking_lost: bool = False
+    odometry_fitness: float | None = None
+    elapsed_s: float = 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class MeshUpdate:
+    """What one :meth:`Mapper.update_mesh` call changed.
+
+    upserted : new or changed chunks (each carries the update's version)
+    removed : keys of chunks that no longer exist (no surface left, or block evicted)
+    blocks_meshed : blocks re-meshed to find these changes
+    """
+
+    upserted: list[MeshChunk] = field(default_factory=list)
+    removed: list[BlockKey] = field(default_factory=list)
+    elapsed_s: float = 0.0
+    version: int = 0
+    blocks_meshed: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return not self.upserted and not self.removed
+
+
+class Mapper:
+    """TSDF fusion, incremental meshing and queries for one session's space."""
+
+    def __init__(self, config: MapperConfig | None = None) -> None:
+        self.config = config or MapperConfig()
+        self._lock = threading.RLock()
+        self._volume = TsdfVolume(self.config)
+        self._mesher = BlockMesher(self.config)
+        self._chunks: dict[BlockKey, MeshChunk] = {}
+        self._dirty: list[np.ndarray] = []
+        self._mesh_version = 0
+        self._last_pose: Pose | None = None
+        self._scene: _ChunkScene | None = None
+        # Chunk changes made by internal re-meshing (odometry) not yet handed out by update_mesh().
+        self._pending_upserts: dict[BlockKey, MeshChunk] = {}
+        self._pending_removed: set[BlockKey] = set()
+
+    # ------------------------------------------------------------------ properties
+
+    @property
+    def volume(self) -> TsdfVolume:
+        return self._volume
+
+    @property
+    def device(self) -> str:
+        return str(self._volume.device)
+
+    @property
+    def chunks(self) -> dict[BlockKey, MeshChunk]:
+        """A snapshot of the current chunks by block key."""
+        with self._lock:
+            return dict(self._chunks)
+
+    @property
+    def last_pose(self) -> Pose | None:
+        """T_W_C of the last fused frame."""
+        return self._last_pose
+
+    def reset(self) -> None:
+        """Forget the map (chunks included; callers should tell subscribers)."""
+        with self._lock:
+            self._volume.reset()
+            self._chunks.clear()
+            self._dirty.clear()
+            self._last_pose = None
+            self._scene = None
+            self._pending_upserts.clear()
+            self._pending_removed.clear()
+
+    # ------------------------------------------------------------------ fusion
+
+    def integrate(self, frame: CameraFrame, pose_world_camera: Pose | None = None) -> IntegrateResult:
+        """Fuse one RGB-D frame.
+
+        The pose is ``pose_world_camera`` if given, else ``frame.pose_world_camera``, else
+        estimated by frame-to-model RGB-D odometry against the map (the first frame without
+        any pose defines the world frame). When odometry fails (low fitness, or a jump beyond
+        ``odometry_max_translation_m``) the frame is not fused and ``tracking_lost`` is set.
+        """
+        t0 = time.perf_counter()
+        with self._lock:
+            pose = pose_world_camera if pose_world_camera is not None else frame.pose_world_camera
+            source: PoseSource = "client"
+            fitness: float | None = None
+            if pose is None:
+                if self._last_pose is None or self._volume.block_count == 0:
+                    pose, source = (self._last_pose or Pose.identity()), "origin"
+                else:
+                    pose, fitness = self._track(frame, self._last_pose)
+                    source = "odometry"
+                    if pose is None:
+                        return IntegrateResult(
+                            sequence=frame.sequence,
+                            integrated=False,
+                            pose_world_camera=None,
+                            pose_source="none",
+                            blocks_touched=np.zeros((0, 3), np.int32),
+                            evicted=np.zeros((0, 3), np.int32),
+                            tracking_lost=True,
+                            odometry_fitness=fitness,
+                            elapsed_s=time.perf_counter() - t0,
+                        )
+            if not pose.is_valid():
+                raise InvalidArgumentError.field("pose_world_camera", "not a rigid transform")
+            touched = self._volume.integrate(frame, pose)
+            evicted = self._volume.take_evicted()
+            self._dirty.extend((touched, evicted))
+            self._last_pose = pose
+            return IntegrateResult(
+                sequence=frame.sequence,
+                integrated=True,
+                pose_world_camera=pose,
+                pose_source=source,
+                blocks_touched=touched,
+                evicted=evicted,
+                dropped_blocks=self._volume.dropped_last,
+                odometry_fitness=fitness,
+                elapsed_s=time.perf_counter() - t0,
+            )
+
+    def _track(self, frame: CameraFrame, last: Pose) -> tuple[Pose | None, float]:
+        """Frame-to-model odometry: (T_W_C or None when lost, fitness).
+
+        The model is the chunk mesh ray-cast at the last pose. Open3D's ``VoxelBlockGrid.ray_cast``
+        would avoid bringing the mesh up to date, but it samples the nearest voxel without
+        interpolating and its staircase depth biased the estimate: measured 1-3.5 cm off after
+        1-8 frames at 2 cm voxels, against 1.6-5 mm (Redwood) and 3-17 mm (TUM) with the mesh.
+        """
+        if frame.depth is None:
+            raise InvalidArgumentError.field("camera_frame.depth", "frame has no depth")
+        h, w = frame.depth.shape[:2]
+        intr = frame.intrinsics
+        if (intr.width_px, intr.height_px) != (w, h):
+            intr = intr.scaled(w, h)
+        self._remesh()
+        model_depth = self._chunk_scene().render_depth(intr, last, self.config.depth_max_m)
+        if float((model_depth > 0).mean()) < _MIN_MODEL_COVERAGE:
+            return None, 0.0
+        depth = frame.depth_m()
+        depth[(depth < self.config.depth_min_m) | (depth > self.config.depth_max_m)] = 0.0
+        # Point-to-plane uses depth only (colour would add ~50 % run time for no gain measured).
+        grey = o3d.t.geometry.Image(o3c.Tensor(np.zeros((h, w, 3), np.float32)))
+        source = o3d.t.geometry.RGBDImage(grey, o3d.t.geometry.Image(o3c.Tensor(depth)))
+        target = o3d.t.geometry.RGBDImage(grey, o3d.t.geometry.Image(o3c.Tensor(model_depth)))
+        criteria = [o3d.t.pipelines.odometry.OdometryConvergenceCriteria(i) for i in (20, 10, 5)]
+        try:
+            result = o3d.t.pipelines.odometry.rgbd_odometry_multi_scale(
+                source,
+                target,
+                o3c.Tensor(intr.matrix, o3c.float64),
+                o3c.Tensor(np.eye(4), o3c.float64),
+                1.0,
+                float(self.config.depth_max_m),
+                criteria,
+                o3d.t.pipelines.odometry.Method.PointToPlane,
+            )
+        except RuntimeError:  # Open3D raises when too few correspondences remain
+            return None, 0.0
+        fitness = float(result.fitness)
+        t_last_camera = result.transformation.cpu().numpy()  # this frame -> last frame's camera
+        jump_m = float(np.linalg.norm(t_last_camera[:3, 3]))
+        if (
+            not np.all(np.isfinite(t_last_camera))
+            or fitness < _MIN_ODOMETRY_FITNESS
+            or jump_m > self.config.odometry_max_translation_m
+        ):
+            return None, fitness
+        pose = Pose(last.matrix @ t_last_camera)
+        return (pose if pose.is_valid() else None), fitness
+
+    # ------------------------------------------------------------------ meshing
+
+    def update_mesh(self) -> MeshUpdate:
+        """Re-mesh the blocks changed since the last call (and the blocks whose apron reads them).
+
+        Returns every chunk change since the previous call, including those made internally
+        (server odometry brings the mesh up to date before tracking).
+        """
+        t0 = time.perf_counter()
+        with self._lock:
+            meshed = self._remesh()
+            upserted = list(self._pending_upserts.values())
+            removed = sorted(self._pending_removed)
+            self._pending_upserts.clear()
+            self._pending_removed.clear()
+            return MeshUpdate(
+                upserted=upserted,
+                removed=removed,
+                elapsed_s=time.perf_counter() - t0,
+                version=self._mesh_version,
+                blocks_meshed=meshed,
+            )
+
+    def _remesh(self) -> int:
+        """Re-mesh dirty blocks into ``_chunks`` and the pending change sets; returns blocks meshed."""
+        if not self._dirty:
+            return 0
+        changed = np.concatenate(self._dirty)
+        self._dirty.clear()
+        candidates = blocks_to_remesh(changed)
+        exists = self._volume.contains(candidates)
+        version = self._mesh_version + 1
+        meshes = self._mesher.mesh_blocks(self._volume, candidates[exists], version)
+        changes = 0
+        for row in candidates:
+            key: BlockKey = (int(row[0]), int(row[1]), int(row[2]))
+            new = meshes.get(key)
+            old = self._chunks.get(key)
+            if new is None:
+                if old is not None:
+                    del self._chunks[key]
+                    self._pending_upserts.pop(key, None)
+                    self._pending_removed.add(key)
+                    changes += 1
+            elif old is None or not _same_surface(old, new):
+                self._chunks[key] = new
+                self._pending_upserts[key] = new
+                self._pending_removed.discard(key)
+                changes += 1
+        if changes:
+            self._mesh_version = version
+            self._scene = None
+        return int(exists.sum())
+
+    def _chunk_scene(self) -> _ChunkScene:
+        if self._scene is None:
+            self._scene = _ChunkScene(list(self._chunks.values()))
+        return self._scene
+
+    def remesh_all(self) -> MeshUpdate:
+        """Mark every allocated block dirty and update (after loading a map, or for tests)."""
+        with self._lock:
+            self._dirty.append(self._volume.active_keys())
+            self._dirty.append(np.array(list(self._chunks), dtype=np.int32).reshape(-1, 3))
+            return self.update_mesh()
+
+    # ------------------------------------------------------------------ queries
+
+    def raycast(
+        self, origin_world_m: np.ndarray, direction_world: np.ndarray, max_distance_m: float = 10.0
+    ) -> RaycastHit | None:
+        """First hit of a ray with the current chunk meshes, or None within ``max_distance_m``.
+
+        origin_world_m : (3,) world metres; direction_world : (3,) any non-zero length.
+        The hit's normal is the triangle's outward normal (towards free space), unit length.
+        """
+        o = np.asarray(origin_world_m, dtype=np.float64).reshape(3)
+        d = np.asarray(direction_world, dtype=np.float64).reshape(3)
+        norm = float(np.linalg.norm(d))
+        if not (np.all(np.isfinite(o)) and np.isfinite(norm) and norm > 0):
+            raise InvalidArgumentError.field("direction_world", "ray needs a finite origin and non-zero direction")
+        d = d / norm
+        with self._lock:
+            scene = self._chunk_scene()
+        return scene.cast(o, d, max_distance_m)
+
+    def render_depth(
+        self, intrinsics: Intrinsics, pose_world_camera: Pose, *, source: Literal["volume", "mesh"] = "volume"
+    ) -> np.ndarray:
+        """(h, w) float32 metres along the optical axis, 0 where no surface is seen.
+
+        ``"volume"`` ray-casts the TSDF (always current); ``"mesh"`` ray-casts the chunks as of
+        the last :meth:`update_mesh` (sub-voxel accurate, see the tests for both).
+        """
+        with self._lock:
+            if source == "volume":
+                return self._volume.render_depth(intrinsics, pose_world_camera)
+            if source != "mesh":
+                raise InvalidArgumentError.field("source", f"unknown render source {source!r}")
+            scene = self._chunk_scene()
+        return scene.render_depth(intrinsics, pose_world_camera, float("inf"))
+
+    def export_mesh(self, path: str | Path) -> Path:
+        """Write the union of the chunks (shared vertices merged) as .ply, .glb or .obj."""
+        import trimesh
+
+        path = Path(path)
+        if path.suffix.lower() not in _EXPORT_SUFFIXES:
+            raise InvalidArgumentError.field("path", f"suffix must be one of {', '.join(_EXPORT_SUFFIXES)}")
+        with self._lock:
+            chunks = list(self._chunks.values())
+        if not chunks:
+            raise FailedPreconditionError("the map has no surface to export yet")
+        vertices, triangles, normals, colors = _union(chunks)
+        mesh = trimesh.Trimesh(
+            vertices=vertices,
+            faces=triangles,
+            vertex_normals=normals,
+            vertex_colors=colors,
+            process=False,
+        )
+        mesh.merge_vertices(merge_tex=True, merge_norm=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        mesh.export(path)
+        return path
+
+    def stats(self) -> dict[str, Any]:
+        """Sizes for logs and health checks."""
+        with self._lock:
+            return {
+                "blocks": self._volume.block_count,
+                "block_budget": self._volume.block_budget,
+                "chunks": len(self._chunks),
+                "vertices": sum(c.vertex_count for c in self._chunks.values()),
+                "triangles": sum(c.triangle_count for c in self._chunks.values()),
+                "frames_integrated": self._volume.frames_integrated,
+                "mesh_version": self._mesh_version,
+                "device": self.device,
+            }
+
+
+def _same_surface(a: MeshChunk, b: MeshChunk) -> bool:
+    return (
+        np.array_equal(a.triangles, b.triangles)
+        and np.array_equal(a.vertices, b.vertices)
+        and np.array_equal(a.normals, b.normals)
+        and np.array_equal(a.colors, b.colors)
+    )
+
+
+def _union(chunks: list[MeshChunk]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Concatenate chunks: (n, 3) float32 vertices, (m, 3) int64 triangles, normals, uint8 colours."""
+    offsets = np.cumsum([0] + [c.vertex_count for c in chunks])
+    vertices = np.concatenate([c.vertices for c in chunks])
+    triangles = np.concatenate([c.triangles.astype(np.int64) + off for c, off in zip(chunks, offsets, strict=False)])
+    normals = np.concatenate([c.normals for c in chunks])
+    colors = np.concatenate([c.colors for c in chunks])
+    return vertices, triangles, normals, colors
+
+
+class _ChunkScene:
+    """Open3D ray casting over a fixed set of chunks (rebuilt when the chunks change)."""
+
+    def __init__(self, chunks: list[MeshChunk]) -> None:
+        self._scene: o3d.t.geometry.RaycastingScene | None = None
+        self._keys = [c.key for c in chunks]
+        self._first_triangle = np.cumsum([0] + [c.triangle_count for c in chunks])
+        if not chunks or self._first_triangle[-1] == 0:
+            return
+        vertices, triangles, _, _ = _union(chunks)
+        self._scene = o3d.t.geometry.RaycastingScene()
+        self._scene.add_triangles(
+            o3c.Tensor(np.ascontiguousarray(vertices, dtype=np.float32)),
+            o3c.Tensor(np.ascontiguousarray(triangles, dtype=np.uint32)),
+        )
+
+    def render_depth(self, intrinsics: Intrinsics, pose_world_camera: Pose, depth_max_m: float) -> np.ndarray:
+        """(h, w) float32 metres along the optical axis, 0 where no surface within ``depth_max_m``."""
+        h, w = intrinsics.height_px, intrinsics.width_px
+        if self._scene is None:
+            return np.zeros((h, w), np.float32)
+        # create_rays_pinhole shoots through (u + 0.5, v + 0.5); ours are OpenCV pixel centres.
+        k = intrinsics.matrix
+        k[:2, 2] += 0.5
+        rays = o3d.t.geometry.RaycastingScene.create_rays_pinhole(
+            o3c.Tensor(k, o3c.float64),
+            o3c.Tensor(pose_world_camera.inverse().matrix, o3c.float64),
+            w,
+            h,
+        )
+        t_hit = self._scene.cast_rays(rays)["t_hit"].numpy()
+        # Rays are not unit length: their camera-frame z component is 1, so t_hit is the depth.
+        depth = np.where(np.isfinite(t_hit) & (t_hit <= depth_max_m), t_hit, 0.0)
+        return depth.astype(np.float32)
+
+    def cast(self, origin: np.ndarray, direction: np.ndarray, max_distance_m: float) -> RaycastHit | None:
+        if self._scene is None:
+            return None
+        ray = o3c.Tensor(np.concatenate([origin, direction]).astype(np.float32).reshape(1, 6))
+        ans = self._scene.cast_rays(ray)
+        t = float(ans["t_hit"].numpy()[0])
+        if not np.isfinite(t) or t > max_distance_m:
+            return None
+        prim = int(ans["primitive_ids"].numpy()[0])
+        chunk = int(np.searchsorted(self._first_triangle, prim, side="right") - 1)
+        normal = ans["primitive_normals"].numpy()[0].astype(np.float64)
+        normal /= max(float(np.linalg.norm(normal)), 1e-12)
+        return RaycastHit(
+            point_world_m=origin + t * direction,
+            normal_world=normal,
+            distance_m=t,
+            target="mesh",
+            chunk_key=self._keys[chunk],
+        )

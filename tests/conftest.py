@@ -1,0 +1,56 @@
+"""Shared fixtures: a real Sora server on loopback and a real client, plus the test data."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from sora_sdk.client import SoraClient
+from sora_sdk.core.config import SoraConfig
+from sora_sdk.server import SoraServer, create_server
+
+DATA = Path(__file__).parent / "data"
+TUM = DATA / "tum_fr1_desk_9frames"
+REDWOOD = DATA / "redwood_livingroom1_5frames"
+
+
+def test_config(**sections: dict[str, object]) -> SoraConfig:
+    """Defaults with port 0 on loopback, plus per-section overrides."""
+    cfg = SoraConfig()
+    cfg = dataclasses.replace(cfg, server=dataclasses.replace(cfg.server, host="127.0.0.1", port=0))
+    for name, values in sections.items():
+        cfg = dataclasses.replace(cfg, **{name: dataclasses.replace(getattr(cfg, name), **values)})
+    return cfg
+
+
+test_config.__test__ = False  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[SoraServer]:
+    running = await create_server(test_config())
+    yield running
+    await running.stop(0.2)
+
+
+@pytest.fixture
+async def client(server: SoraServer) -> AsyncIterator[SoraClient]:
+    async with SoraClient(f"127.0.0.1:{server.port}") as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def tum_frames() -> list:
+    from sora_sdk.datasets import read_tum
+
+    return list(read_tum(TUM))
+
+
+@pytest.fixture(scope="session")
+def redwood_frames() -> list:
+    from sora_sdk.datasets import read_redwood
+
+    return list(read_redwood(REDWOOD))
