@@ -24,6 +24,7 @@ from sora_sdk.core.scene import BlockKey, MeshChunk, RaycastHit
 from sora_sdk.core.sensors import CameraFrame
 
 from ._mesher import BlockMesher, blocks_to_remesh
+from ._o3d import to_tensor
 from ._volume import TsdfVolume
 
 __all__ = ["IntegrateResult", "Mapper", "MeshUpdate", "PoseSource"]
@@ -98,6 +99,7 @@ class Mapper:
         # Chunk changes made by internal re-meshing (odometry) not yet handed out by update_mesh().
         self._pending_upserts: dict[BlockKey, MeshChunk] = {}
         self._pending_removed: set[BlockKey] = set()
+        self._published: set[BlockKey] = set()  # chunk keys update_mesh() has handed out
 
     # ------------------------------------------------------------------ properties
 
@@ -120,9 +122,11 @@ class Mapper:
         """T_W_C of the last fused frame."""
         return self._last_pose
 
-    def reset(self) -> None:
-        """Forget the map (chunks included; callers should tell subscribers)."""
+    def reset(self) -> MeshUpdate:
+        """Forget the map; returns the deletion of every chunk handed out so far."""
+        t0 = time.perf_counter()
         with self._lock:
+            removed = sorted(self._published)
             self._volume.reset()
             self._chunks.clear()
             self._dirty.clear()
@@ -130,6 +134,9 @@ class Mapper:
             self._scene = None
             self._pending_upserts.clear()
             self._pending_removed.clear()
+            self._published.clear()
+            self._mesh_version += 1
+            return MeshUpdate(removed=removed, elapsed_s=time.perf_counter() - t0, version=self._mesh_version)
 
     # ------------------------------------------------------------------ fusion
 
@@ -203,16 +210,16 @@ class Mapper:
         depth = frame.depth_m()
         depth[(depth < self.config.depth_min_m) | (depth > self.config.depth_max_m)] = 0.0
         # Point-to-plane uses depth only (colour would add ~50 % run time for no gain measured).
-        grey = o3d.t.geometry.Image(o3c.Tensor(np.zeros((h, w, 3), np.float32)))
-        source = o3d.t.geometry.RGBDImage(grey, o3d.t.geometry.Image(o3c.Tensor(depth)))
-        target = o3d.t.geometry.RGBDImage(grey, o3d.t.geometry.Image(o3c.Tensor(model_depth)))
+        grey = o3d.t.geometry.Image(to_tensor(np.zeros((h, w, 3), np.float32)))
+        source = o3d.t.geometry.RGBDImage(grey, o3d.t.geometry.Image(to_tensor(depth)))
+        target = o3d.t.geometry.RGBDImage(grey, o3d.t.geometry.Image(to_tensor(model_depth)))
         criteria = [o3d.t.pipelines.odometry.OdometryConvergenceCriteria(i) for i in (20, 10, 5)]
         try:
             result = o3d.t.pipelines.odometry.rgbd_odometry_multi_scale(
                 source,
                 target,
-                o3c.Tensor(intr.matrix, o3c.float64),
-                o3c.Tensor(np.eye(4), o3c.float64),
+                to_tensor(intr.matrix, o3c.float64),
+                to_tensor(np.eye(4), o3c.float64),
                 1.0,
                 float(self.config.depth_max_m),
                 criteria,
@@ -244,7 +251,10 @@ class Mapper:
         with self._lock:
             meshed = self._remesh()
             upserted = list(self._pending_upserts.values())
-            removed = sorted(self._pending_removed)
+            # A chunk made and dropped again between two calls was never seen: nothing to delete.
+            removed = sorted(self._pending_removed & self._published)
+            self._published.difference_update(removed)
+            self._published.update(self._pending_upserts)
             self._pending_upserts.clear()
             self._pending_removed.clear()
             return MeshUpdate(
@@ -404,8 +414,8 @@ class _ChunkScene:
         vertices, triangles, _, _ = _union(chunks)
         self._scene = o3d.t.geometry.RaycastingScene()
         self._scene.add_triangles(
-            o3c.Tensor(np.ascontiguousarray(vertices, dtype=np.float32)),
-            o3c.Tensor(np.ascontiguousarray(triangles, dtype=np.uint32)),
+            to_tensor(np.ascontiguousarray(vertices, dtype=np.float32)),
+            to_tensor(np.ascontiguousarray(triangles, dtype=np.uint32)),
         )
 
     def render_depth(self, intrinsics: Intrinsics, pose_world_camera: Pose, depth_max_m: float) -> np.ndarray:
@@ -417,8 +427,8 @@ class _ChunkScene:
         k = intrinsics.matrix
         k[:2, 2] += 0.5
         rays = o3d.t.geometry.RaycastingScene.create_rays_pinhole(
-            o3c.Tensor(k, o3c.float64),
-            o3c.Tensor(pose_world_camera.inverse().matrix, o3c.float64),
+            to_tensor(k, o3c.float64),
+            to_tensor(pose_world_camera.inverse().matrix, o3c.float64),
             w,
             h,
         )
@@ -430,7 +440,7 @@ class _ChunkScene:
     def cast(self, origin: np.ndarray, direction: np.ndarray, max_distance_m: float) -> RaycastHit | None:
         if self._scene is None:
             return None
-        ray = o3c.Tensor(np.concatenate([origin, direction]).astype(np.float32).reshape(1, 6))
+        ray = to_tensor(np.concatenate([origin, direction]).astype(np.float32).reshape(1, 6))
         ans = self._scene.cast_rays(ray)
         t = float(ans["t_hit"].numpy()[0])
         if not np.isfinite(t) or t > max_distance_m:

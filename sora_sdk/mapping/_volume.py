@@ -28,6 +28,8 @@ from sora_sdk.core.errors import FailedPreconditionError, InternalError, Invalid
 from sora_sdk.core.geometry import Intrinsics, Pose
 from sora_sdk.core.sensors import CameraFrame
 
+from ._o3d import to_tensor
+
 __all__ = ["BlockVoxels", "TsdfVolume", "resolve_device"]
 
 # Grey used for the colour channel when a frame carries depth only: mid-grey, so a later
@@ -100,7 +102,7 @@ class TsdfVolume:
         return o3d.t.geometry.VoxelBlockGrid(
             attr_names=("tsdf", "weight", "color"),
             attr_dtypes=(o3c.float32, o3c.float32, o3c.float32),
-            attr_channels=((1,), (1,), (3,)),
+            attr_channels=(o3c.SizeVector([1]), o3c.SizeVector([1]), o3c.SizeVector([3])),
             voxel_size=self.config.voxel_size_m,
             block_resolution=self._res,
             block_count=self._budget,
@@ -170,9 +172,9 @@ class TsdfVolume:
         # a pixel to look up round(u). Measured: Redwood depth error 7.9 -> 7.7 mm.
         k_depth = _intrinsic_tensor(frame.intrinsics, w, h, pixel_centre=0.5)
         k_color = _intrinsic_tensor(frame.intrinsics, color.shape[1], color.shape[0], pixel_centre=0.5)
-        extrinsic = o3c.Tensor(pose_world_camera.inverse().matrix, o3c.float64)  # T_C_W
-        depth_img = o3d.t.geometry.Image(o3c.Tensor(depth)).to(self.device)
-        color_img = o3d.t.geometry.Image(o3c.Tensor(color)).to(self.device)
+        extrinsic = to_tensor(pose_world_camera.inverse().matrix, o3c.float64)  # T_C_W
+        depth_img = o3d.t.geometry.Image(to_tensor(depth)).to(self.device)
+        color_img = o3d.t.geometry.Image(to_tensor(color)).to(self.device)
         trunc = float(self.config.sdf_trunc_voxels)
         depth_max = float(self.config.depth_max_m)
 
@@ -277,9 +279,9 @@ class TsdfVolume:
             new_keys = new_keys[nearest[: max(room, 0)]]
             self._dropped_last = n_new - len(new_keys)
             kept = np.concatenate([keys[found_np], new_keys]).astype(np.int32)
-            coords = o3c.Tensor(np.ascontiguousarray(kept), device=self.device)
+            coords = to_tensor(np.ascontiguousarray(kept), device=self.device)
         if len(new_keys):
-            nk = o3c.Tensor(np.ascontiguousarray(new_keys, dtype=np.int32), device=self.device)
+            nk = to_tensor(np.ascontiguousarray(new_keys, dtype=np.int32), device=self.device)
             new_buf, ok = hashmap.activate(nk)
             slots = new_buf.to(o3c.int64)[ok]
             # Open3D leaves an erased block's voxels in its buffer slot and hands the slot to the
@@ -304,7 +306,7 @@ class TsdfVolume:
         order = np.lexsort((-dist[candidate], seen[candidate]))  # oldest first, then farthest
         chosen = candidate[order[:count]]
         victims = np.ascontiguousarray(keys[chosen], dtype=np.int32)
-        hashmap.erase(o3c.Tensor(victims, device=self.device))
+        hashmap.erase(to_tensor(victims, device=self.device))
         self._last_seen[slots[chosen]] = 0
         self._evicted.append(victims)
 
@@ -333,7 +335,7 @@ class TsdfVolume:
         keys = np.ascontiguousarray(np.asarray(keys).reshape(-1, 3), dtype=np.int32)
         if len(keys) == 0 or self.block_count == 0:
             return np.full(len(keys), -1, dtype=np.int64)
-        buf, found = self._vbg.hashmap().find(o3c.Tensor(keys, device=self.device))
+        buf, found = self._vbg.hashmap().find(to_tensor(keys, device=self.device))
         return np.where(found.cpu().numpy(), buf.cpu().numpy().astype(np.int64), -1)
 
     def gather_voxels(
@@ -366,8 +368,8 @@ class TsdfVolume:
             if self.device.get_type() == o3c.Device.DeviceType.CPU:
                 values = attr.numpy().reshape(-1, ch)[lin.reshape(-1)]  # zero-copy source
             else:
-                index = o3c.Tensor(lin.reshape(-1), o3c.int64, self.device)
-                values = attr.reshape((-1, ch))[index].cpu().numpy()
+                index = to_tensor(lin.reshape(-1), o3c.int64, self.device)
+                values = attr.reshape(o3c.SizeVector([-1, ch]))[index].cpu().numpy()
             values[missing.reshape(-1)] = 0.0
             out[name] = values.reshape(*lin.shape, ch) if ch > 1 else values.reshape(lin.shape)
         return out
@@ -498,7 +500,7 @@ class TsdfVolume:
         result = self._vbg.ray_cast(
             block_coords=self._vbg.hashmap().key_tensor()[self._vbg.hashmap().active_buf_indices().to(o3c.int64)],
             intrinsic=_intrinsic_tensor(intrinsics, w, h),
-            extrinsic=o3c.Tensor(Pose(shifted).inverse().matrix, o3c.float64),
+            extrinsic=to_tensor(Pose(shifted).inverse().matrix, o3c.float64),
             width=w,
             height=h,
             render_attributes=attrs,
@@ -532,4 +534,4 @@ def _intrinsic_tensor(
     k = intr.matrix
     k[0, 2] += pixel_centre
     k[1, 2] += pixel_centre
-    return o3c.Tensor(k, o3c.float64)
+    return to_tensor(k, o3c.float64)

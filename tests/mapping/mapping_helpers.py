@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import open3d as o3d
-import open3d.core as o3c
 from PIL import Image
 from scipy.spatial import cKDTree
 from scipy.spatial.transform import Rotation, Slerp
 
 from sora_sdk.core import CameraFrame, Intrinsics, MapperConfig, MeshChunk, Pose
 from sora_sdk.mapping import Mapper
+from sora_sdk.mapping._o3d import to_tensor
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 TUM = DATA / "tum_fr1_desk_9frames"
@@ -150,7 +150,7 @@ def synthetic_room_frames(count: int = 30) -> list[CameraFrame]:
         forward = np.array([np.cos(yaw), np.sin(yaw), -0.25])
         pose = look_at_pose(forward, np.array([0.2 * np.cos(yaw), 0.2 * np.sin(yaw), 1.3]))
         rays = scene.create_rays_pinhole(
-            o3c.Tensor(intr.matrix), o3c.Tensor(pose.inverse().matrix), intr.width_px, intr.height_px
+            to_tensor(intr.matrix), to_tensor(pose.inverse().matrix), intr.width_px, intr.height_px
         )
         t_hit = scene.cast_rays(rays)["t_hit"].numpy()  # rays have camera z = 1: t is depth
         depth = np.where(np.isfinite(t_hit), t_hit, 0.0).astype(np.float32)
@@ -172,7 +172,7 @@ def edge_counts(triangles: np.ndarray) -> dict[tuple[int, int], int]:
     return {(int(a), int(b)): int(c) for (a, b), c in zip(keys, counts, strict=True)}
 
 
-def oriented(triangles: np.ndarray) -> set[tuple[int, int, int]]:
+def oriented(triangles: np.ndarray) -> set[tuple[int, ...]]:
     """Triangles as index triples rotated to start at their smallest index (orientation kept)."""
     first = np.argmin(triangles, axis=1)
     rolled = np.stack([np.roll(t, -k) for t, k in zip(triangles, first, strict=True)])

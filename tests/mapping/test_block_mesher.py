@@ -95,9 +95,7 @@ def test_chunk_union_is_the_global_marching_cubes_surface(mapper: Mapper) -> Non
     cells = all8(observed) & ~all8(~inside) & ~all8(inside)
     mask = np.zeros(tsdf.shape, bool)
     off = _mask_cell_offset()
-    mask[off[0] : off[0] + cells.shape[0], off[1] : off[1] + cells.shape[1], off[2] : off[2] + cells.shape[2]] = (
-        cells
-    )
+    mask[off[0] : off[0] + cells.shape[0], off[1] : off[1] + cells.shape[1], off[2] : off[2] + cells.shape[2]] = cells
     gv, gt, _, _ = marching_cubes(-tsdf, 0.0, mask=mask, allow_degenerate=False, gradient_direction="ascent")
     global_vertices = (gv.astype(np.float64) + origin_voxel) * vs
 
@@ -163,9 +161,12 @@ def test_incremental_update_remeshes_only_dirty_blocks_and_matches_scratch(
     before = mapper.chunks
     # The last frame, cropped to a 96 x 96 window, changes only a few blocks.
     frame = tum_desk[8]
+    assert frame.depth is not None
     depth = np.zeros_like(frame.depth)
     depth[200:296, 300:396] = frame.depth[200:296, 300:396]
-    partial = CameraFrame(9, frame.capture_time_s, frame.intrinsics, frame.pose_world_camera, frame.color, depth, frame.depth_m_per_unit)
+    partial = CameraFrame(
+        9, frame.capture_time_s, frame.intrinsics, frame.pose_world_camera, frame.color, depth, frame.depth_m_per_unit
+    )
     result = mapper.integrate(partial)
     touched = {tuple(k) for k in result.blocks_touched}
     assert 0 < len(touched) < mapper.volume.block_count / 2
@@ -234,5 +235,6 @@ def test_incremental_update_is_cheaper_than_full_extraction_on_a_room() -> None:
         update_s.append(update.elapsed_s)
         meshed.append(update.blocks_meshed)
     assert max(meshed) < blocks / 3
-    print(f"room: {blocks} blocks; full extraction {min(full_s) * 1e3:.0f} ms; update of {meshed} blocks {[round(s * 1e3) for s in update_s]} ms")
+    updates_ms = [round(s * 1e3) for s in update_s]
+    print(f"room: {blocks} blocks; full extraction {min(full_s) * 1e3:.0f} ms; update {meshed} blocks {updates_ms} ms")
     assert min(update_s) < min(full_s)

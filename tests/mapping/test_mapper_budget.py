@@ -6,11 +6,15 @@ import dataclasses
 
 import numpy as np
 
-from sora_sdk.core import CameraFrame, MapperConfig, Pose
+from sora_sdk.core import BlockKey, CameraFrame, MapperConfig, Pose
 from sora_sdk.mapping import Mapper
 
 # The Redwood room moved 50 m away, so that its blocks never share keys with the TUM desk's.
 FAR = Pose.from_rotation_translation(np.eye(3), np.array([50.0, 0.0, 0.0]))
+
+
+def as_keys(keys: np.ndarray) -> set[BlockKey]:
+    return {(int(k[0]), int(k[1]), int(k[2])) for k in keys}
 
 
 def far(frames: list[CameraFrame]) -> list[CameraFrame]:
@@ -27,20 +31,20 @@ def test_tiny_budget_evicts_far_stale_blocks_and_reports_deletions(
     budget = 96  # a TUM frame touches 60-80 blocks
     mapper = Mapper(MapperConfig(device="cpu", block_budget=budget, eviction_radius_m=0.6))
     capacity = mapper.volume.grid.hashmap().capacity()
-    evicted: set[tuple[int, int, int]] = set()
-    removed: set[tuple[int, int, int]] = set()
-    had_chunk: set[tuple[int, int, int]] = set()
+    evicted: set[BlockKey] = set()
+    removed: set[BlockKey] = set()
+    had_chunk: set[BlockKey] = set()
     for frame in [*tum_desk, *far(redwood_room), *tum_desk[:3]]:
         result = mapper.integrate(frame)
         assert result.integrated
         assert mapper.volume.block_count <= budget
-        keys = {tuple(int(v) for v in k) for k in result.evicted}
-        assert not keys & {tuple(int(v) for v in k) for k in result.blocks_touched}
+        keys = as_keys(result.evicted)
+        assert not keys & as_keys(result.blocks_touched)
         had_chunk |= keys & set(mapper.chunks)
         evicted |= keys
         update = mapper.update_mesh()
         removed |= set(update.removed)
-        allocated = {tuple(int(v) for v in k) for k in mapper.volume.active_keys()}
+        allocated = as_keys(mapper.volume.active_keys())
         assert set(mapper.chunks) <= allocated  # no chunk outlives its block
     assert len(evicted) > 50
     assert had_chunk and had_chunk <= removed  # every evicted chunk was reported as deleted

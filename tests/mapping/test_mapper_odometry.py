@@ -52,6 +52,7 @@ def test_a_frame_from_elsewhere_is_reported_lost_and_not_fused(
     tracked_redwood: tuple[Mapper, list], tum_desk: list[CameraFrame]
 ) -> None:
     mapper, _ = tracked_redwood
+    mapper.update_mesh()
     before = mapper.stats()
     last = mapper.last_pose
     result = mapper.integrate(without_pose(tum_desk[0]))

@@ -44,6 +44,7 @@ def test_rendered_depth_matches_measured_depth(request: pytest.FixtureRequest, d
     errors = []
     for frame in frames:
         assert frame.pose_world_camera is not None
+        assert frame.depth is not None
         rendered = mapper.render_depth(frame.intrinsics, frame.pose_world_camera, source=source)  # type: ignore[arg-type]
         assert rendered.shape == frame.depth.shape and rendered.dtype == np.float32
         measured = frame.depth_m()
@@ -51,8 +52,13 @@ def test_rendered_depth_matches_measured_depth(request: pytest.FixtureRequest, d
         assert both.mean() > 0.6
         errors.append(rendered[both] - measured[both])
     err = np.concatenate(errors)
-    median_abs, within_2cm, signed = float(np.median(np.abs(err))), float((np.abs(err) < 0.02).mean()), float(np.median(err))
-    print(f"{data} {source}: median {median_abs * 1e3:.1f} mm, signed {signed * 1e3:+.1f} mm, within 2 cm {within_2cm:.1%}")
+    median_abs, within_2cm, signed = (
+        float(np.median(np.abs(err))),
+        float((np.abs(err) < 0.02).mean()),
+        float(np.median(err)),
+    )
+    print(f"{data} {source}: median {median_abs * 1e3:.1f} mm, signed {signed * 1e3:+.1f} mm, ", end="")
+    print(f"within 2 cm {within_2cm:.1%}")
     max_median, min_within, max_signed = DEPTH_BOUNDS[(data, source)]
     assert median_abs < max_median
     assert within_2cm > min_within
@@ -88,7 +94,9 @@ def test_raycast_hits_the_surface_where_rendered_depth_says(tum_mapper: Mapper, 
             continue
         hits += 1
         z = hit.distance_m / np.linalg.norm(ray_cam)  # camera z of the hit
-        np.testing.assert_allclose(hit.point_world_m, origin + hit.distance_m * ray_world / np.linalg.norm(ray_world), atol=1e-6)
+        np.testing.assert_allclose(
+            hit.point_world_m, origin + hit.distance_m * ray_world / np.linalg.norm(ray_world), atol=1e-6
+        )
         d_mesh.append(z - mesh_depth[v, u])
         if volume_depth[v, u] > 0:
             d_volume.append(z - volume_depth[v, u])
@@ -102,10 +110,12 @@ def test_raycast_hits_the_surface_where_rendered_depth_says(tum_mapper: Mapper, 
     # The same mesh and the same ray casting: identical to float32 rounding, except rays that
     # graze an edge and pass on to a surface behind.
     assert (np.abs(d_mesh) < 1e-4).mean() > 0.995  # measured: all 700 hits within 1e-5 m
-    # Against the volume's ray cast (un-interpolated voxels, see test_tsdf_volume): within a voxel.
-    print(f"raycast vs volume render: median {np.median(np.abs(d_volume)) * 1e3:.1f} mm, p90 {np.percentile(np.abs(d_volume), 90) * 1e3:.1f} mm")
-    assert np.median(np.abs(d_volume)) < 0.01
-    assert np.percentile(np.abs(d_volume), 90) < 0.03
+    # Against the volume's ray cast (un-interpolated voxels, see _volume.render): within a voxel.
+    # Measured: median 4.9 mm, p90 20.6 mm.
+    off = np.abs(d_volume)
+    print(f"raycast vs volume render: median {np.median(off) * 1e3:.1f} mm, p90 {np.percentile(off, 90) * 1e3:.1f} mm")
+    assert np.median(off) < 0.01
+    assert np.percentile(off, 90) < 0.03
     assert np.mean(facing) > 0.97  # outward normals face the camera that saw the surface
 
 
@@ -126,13 +136,14 @@ def test_raycast_misses_and_bad_rays(tum_mapper: Mapper, tum_desk: list[CameraFr
 def test_export_round_trips_through_trimesh(tum_mapper: Mapper, tmp_path: Path, suffix: str) -> None:
     path = tum_mapper.export_mesh(tmp_path / f"map{suffix}")
     loaded = trimesh.load(path, force="mesh")
+    assert isinstance(loaded, trimesh.Trimesh)
     stats = tum_mapper.stats()
     assert len(loaded.faces) == stats["triangles"]
     # Chunks share their border vertices; the export welds them.
     unique = np.unique(np.concatenate([c.vertices for c in tum_mapper.chunks.values()]), axis=0)
     assert len(loaded.vertices) == len(unique) < stats["vertices"]
     if suffix != ".obj":
-        assert loaded.visual.kind == "vertex"  # colours survive
+        assert loaded.visual is not None and loaded.visual.kind == "vertex"  # colours survive
 
 
 def test_export_rejects_unknown_formats_and_empty_maps(tum_mapper: Mapper, tmp_path: Path) -> None:

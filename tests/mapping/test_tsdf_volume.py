@@ -14,6 +14,11 @@ from sora_sdk.mapping import TsdfVolume, resolve_device
 CONFIG = MapperConfig(device="cpu", block_budget=2000)
 
 
+def gt(frame: CameraFrame) -> Pose:
+    assert frame.pose_world_camera is not None
+    return frame.pose_world_camera
+
+
 def wall_frame(distance_m: float, pose: Pose | None = None) -> CameraFrame:
     """A fronto-parallel wall ``distance_m`` in front of the camera (float32 metres)."""
     intr = Intrinsics(160, 120, 130.0, 130.0, 79.5, 59.5)
@@ -40,8 +45,8 @@ def test_float_metres_and_uint16_depth_give_the_same_volume(tum_desk: list[Camer
     frame = tum_desk[0]
     metres = dataclasses.replace(frame, depth=frame.depth_m())
     a, b = TsdfVolume(CONFIG), TsdfVolume(CONFIG)
-    ka = a.integrate(frame, frame.pose_world_camera)
-    kb = b.integrate(metres, frame.pose_world_camera)
+    ka = a.integrate(frame, gt(frame))
+    kb = b.integrate(metres, gt(frame))
     assert {tuple(k) for k in ka} == {tuple(k) for k in kb}
     va, vb = a.block_voxels(ka), b.block_voxels(ka)
     np.testing.assert_array_equal(va.weight, vb.weight)
@@ -59,7 +64,7 @@ def test_depth_outside_the_configured_range_is_ignored() -> None:
 def test_frame_without_colour_is_fused_grey(tum_desk: list[CameraFrame]) -> None:
     frame = dataclasses.replace(tum_desk[0], color=None)
     vol = TsdfVolume(CONFIG)
-    v = vol.block_voxels(vol.integrate(frame, frame.pose_world_camera))
+    v = vol.block_voxels(vol.integrate(frame, gt(frame)))
     seen = v.weight > 0
     np.testing.assert_array_equal(v.color[seen], 128.0)
 
@@ -67,12 +72,12 @@ def test_frame_without_colour_is_fused_grey(tum_desk: list[CameraFrame]) -> None
 def test_frame_without_depth_is_rejected(tum_desk: list[CameraFrame]) -> None:
     frame = dataclasses.replace(tum_desk[0], depth=None)
     with pytest.raises(InvalidArgumentError):
-        TsdfVolume(CONFIG).integrate(frame, frame.pose_world_camera)
+        TsdfVolume(CONFIG).integrate(frame, gt(frame))
 
 
 def test_unallocated_blocks_read_as_unobserved(tum_desk: list[CameraFrame]) -> None:
     vol = TsdfVolume(CONFIG)
-    keys = vol.integrate(tum_desk[0], tum_desk[0].pose_world_camera)
+    keys = vol.integrate(tum_desk[0], gt(tum_desk[0]))
     probe = np.concatenate([keys[:2], [[1000, 1000, 1000]]])
     v = vol.block_voxels(probe)
     assert v.found.tolist() == [True, True, False]

@@ -328,7 +328,7 @@ class MeshChunk(google.protobuf.message.Message):
 
     @property
     def origin_world_m(self) -> sora_sdk._proto.sora.v1.types_pb2.Vector3:
-        """The block's minimum corner, world metres."""
+        """Quantisation origin, world metres: at or below every vertex (the block corner is block * block_size_m)."""
 
     def __init__(
         self,

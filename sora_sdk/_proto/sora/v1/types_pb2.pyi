@@ -141,8 +141,8 @@ global___Vector2 = Vector2
 
 @typing.final
 class Quaternion(google.protobuf.message.Message):
-    """A rotation as a unit quaternion (x, y, z, w). A non-unit quaternion is normalised; a zero or
-    non-finite one is rejected.
+    """A rotation as a unit quaternion (x, y, z, w). Float round-off is tolerated (norm within 10 % of
+    1, then normalised); a zero, non-finite or far-from-unit quaternion is rejected.
     """
 
     DESCRIPTOR: google.protobuf.descriptor.Descriptor
