@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -20,7 +21,8 @@ REDWOOD = DATA / "redwood_livingroom1_5frames"
 def test_config(**sections: dict[str, object]) -> SoraConfig:
     """Defaults with port 0 on loopback, plus per-section overrides."""
     cfg = SoraConfig()
-    cfg = dataclasses.replace(cfg, server=dataclasses.replace(cfg.server, host="127.0.0.1", port=0))
+    data_dir = tempfile.mkdtemp(prefix="sora-test-")
+    cfg = dataclasses.replace(cfg, server=dataclasses.replace(cfg.server, host="127.0.0.1", port=0, data_dir=data_dir))
     for name, values in sections.items():
         cfg = dataclasses.replace(cfg, **{name: dataclasses.replace(getattr(cfg, name), **values)})
     return cfg

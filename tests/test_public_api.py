@@ -34,7 +34,7 @@ def test_client_methods_are_frozen() -> None:
     ]  # fmt: skip
     assert _public_methods(Session) == [
         "close", "converse", "create_anchor", "delete_anchor", "export_map", "get_scene", "list_anchors",
-        "raycast", "refresh", "stream_frames", "stream_sensor_data", "watch_perception", "watch_scene",
+        "load_map", "raycast", "refresh", "save_map", "stream_frames", "stream_sensor_data", "watch_perception", "watch_scene",
     ]  # fmt: skip
 
 

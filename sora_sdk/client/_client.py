@@ -360,6 +360,18 @@ class Session:
             )
         )
 
+    async def save_map(self, map_name: str) -> scene_pb2.SaveMapResponse:
+        """Saves the session's volume and anchors on the server under ``map_name``."""
+        return await _call(
+            self._client._scene.SaveMap(scene_pb2.SaveMapRequest(session_id=self.session_id, map_name=map_name))
+        )
+
+    async def load_map(self, map_name: str) -> scene_pb2.LoadMapResponse:
+        """Replaces the session's map with a saved one; watchers receive a fresh snapshot."""
+        return await _call(
+            self._client._scene.LoadMap(scene_pb2.LoadMapRequest(session_id=self.session_id, map_name=map_name))
+        )
+
     async def export_map(self, path: str, *, format: str = "") -> int:  # noqa: A002
         """Writes the fused mesh to ``path`` (.ply, .glb or .obj from the suffix); returns its size."""
         suffix = (format or path.rsplit(".", 1)[-1]).lower()

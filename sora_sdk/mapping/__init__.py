@@ -7,10 +7,15 @@
 from __future__ import annotations
 
 from ._mapper import IntegrateResult, Mapper, MeshUpdate, PoseSource
+from ._persistence import MAP_FORMAT, load_map, read_map, save_map
 from ._mesher import BlockMesher, blocks_to_remesh
 from ._volume import BlockVoxels, TsdfVolume, resolve_device
 
 __all__ = [
+    "MAP_FORMAT",
+    "load_map",
+    "read_map",
+    "save_map",
     "BlockMesher",
     "BlockVoxels",
     "IntegrateResult",

@@ -96,6 +96,7 @@ class TsdfVolume:
         # Maps [x, y, z]-ordered flat voxel index -> Open3D's in-block flat index; measured
         # from Open3D itself the first time voxels are read (see _voxel_order()).
         self._order: np.ndarray | None = None
+        self._zyx: bool | None = None
         self._order_lock = threading.Lock()
 
     def _new_grid(self) -> o3d.t.geometry.VoxelBlockGrid:
@@ -154,6 +155,38 @@ class TsdfVolume:
         self._tick = 0
         self._evicted.clear()
         self._dropped_last = 0
+
+    # ------------------------------------------------------------------ persistence
+
+    def dump_blocks(self) -> dict[str, np.ndarray]:
+        """Every allocated block: ``keys`` (k, 3) int32 and ``tsdf``/``weight`` (k, r, r, r, 1),
+        ``color`` (k, r, r, r, 3) float32 in Open3D's own in-block layout (restored as is)."""
+        hm = self._vbg.hashmap()
+        active = hm.active_buf_indices()
+        out = {"keys": hm.key_tensor()[active].cpu().numpy().astype(np.int32)}
+        for name, values in zip(("tsdf", "weight", "color"), hm.value_tensors(), strict=True):
+            out[name] = values[active].cpu().numpy()
+        return out
+
+    def restore_blocks(self, blocks: dict[str, np.ndarray]) -> None:
+        """Replaces the volume with ``blocks`` (as from :meth:`dump_blocks`); they count as just observed."""
+        keys = np.ascontiguousarray(blocks["keys"], dtype=np.int32)
+        if len(keys) >= self._budget:
+            raise FailedPreconditionError(
+                f"the map holds {len(keys)} blocks but this session's block budget is {self._budget}",
+                reason="MAP_TOO_LARGE",
+            )
+        self.reset()
+        if len(keys) == 0:
+            return
+        hm = self._vbg.hashmap()
+        values = [o3c.Tensor(np.ascontiguousarray(blocks[n], dtype=np.float32), device=self.device)
+                  for n in ("tsdf", "weight", "color")]  # fmt: skip
+        buf, mask = hm.insert(o3c.Tensor(keys, device=self.device), values)
+        if int(mask.to(o3c.int64).sum().item()) != len(keys):
+            raise FailedPreconditionError("the map has duplicate blocks", reason="MAP_CORRUPT")
+        self._tick = 1
+        self._last_seen[buf.cpu().numpy()] = self._tick
 
     # ------------------------------------------------------------------ integration
 
@@ -418,10 +451,13 @@ class TsdfVolume:
         return out
 
     def _layout_is_zyx(self) -> bool:
-        """True when the measured in-block layout is Open3D's [z][y][x] (x fastest)."""
-        r = self._res
-        zyx = np.arange(r**3).reshape(r, r, r).transpose(2, 1, 0).reshape(-1)  # [x,y,z] -> flat
-        return bool(np.array_equal(self._voxel_order(), zyx))
+        """True when the measured in-block layout is [z][y][x] (x fastest), as in Open3D 0.20:
+        then whole slabs can be copied out of Open3D's buffers instead of single voxels."""
+        if self._zyx is None:
+            r = self._res
+            zyx = np.arange(r**3).reshape(r, r, r).transpose(2, 1, 0).reshape(-1)  # [x,y,z] -> flat
+            self._zyx = bool(np.array_equal(self._voxel_order(), zyx))
+        return self._zyx
 
     def block_voxels(self, keys: np.ndarray) -> BlockVoxels:
         """Dense voxel arrays for (k, 3) int block keys (missing blocks read as unobserved)."""

@@ -77,6 +77,7 @@ _POSE_SOURCES = {
     session_pb2.POSE_SOURCE_SERVER_ODOMETRY: "server_odometry",
 }
 _SESSION_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+_MAP_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 def _session(manager: SessionManager, session_id: str, field: str = "session_id") -> Session:
@@ -411,15 +412,32 @@ class SceneServicer(scene_pb2_grpc.SceneServiceServicer):
             raise NotFoundError(f"anchor {request.anchor_id[:64]!r} not found", reason="ANCHOR_NOT_FOUND")
         return scene_pb2.DeleteAnchorResponse()
 
+    def _map_path(self, session: Session, name: str) -> str:
+        if not _MAP_NAME_RE.match(name):
+            raise InvalidArgumentError.field("map_name", "must be 1..64 letters, digits, '-' or '_'")
+        root = self.manager.config.server.resolved_data_dir() / "maps"
+        return str(root / f"{name}.soramap")
+
     @handle_errors
     async def SaveMap(self, request: Any, context: Any) -> scene_pb2.SaveMapResponse:
-        _session(self.manager, request.session_id)
-        raise FailedPreconditionError("map persistence is not available in this build", reason="NOT_IMPLEMENTED")
+        session = _session(self.manager, request.session_id)
+        path = self._map_path(session, request.map_name)
+        size, sha, position = await session.save_map(path)
+        return scene_pb2.SaveMapResponse(
+            map_name=request.map_name, size_bytes=size, checksum_sha256=sha, position=encode_position(position)
+        )
 
     @handle_errors
     async def LoadMap(self, request: Any, context: Any) -> scene_pb2.LoadMapResponse:
-        _session(self.manager, request.session_id)
-        raise FailedPreconditionError("map persistence is not available in this build", reason="NOT_IMPLEMENTED")
+        session = _session(self.manager, request.session_id)
+        path = self._map_path(session, request.map_name)
+        if not os.path.exists(path):
+            raise NotFoundError(f"map {request.map_name!r} not found", reason="MAP_NOT_FOUND")
+        position = await session.load_map(path)
+        st = session.scene.state
+        return scene_pb2.LoadMapResponse(
+            position=encode_position(position), mesh_chunks=len(st.chunks), anchors=len(st.anchors)
+        )
 
     @handle_errors
     async def ExportMap(self, request: Any, context: Any) -> None:

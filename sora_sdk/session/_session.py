@@ -29,11 +29,12 @@ import numpy as np
 from ..core.avatar import SceneSummary
 from ..core.config import SoraConfig
 from ..core.errors import FailedPreconditionError
-from ..core.scene import Anchor, RaycastHit
+from ..core.geometry import Pose
+from ..core.scene import Anchor, RaycastHit, StreamPosition
 from ..core.sensors import CameraFrame, EyeGazeSample, HandJointsSample, HeadPoseSample
-from ..mapping import Mapper
+from ..mapping import Mapper, load_map, save_map
 from ..perception import GazeObservation, HandObservation, hand_from_device_joints, resolve_gaze
-from ..scene import LatestSlot, OrderedLog, SceneDelta, SceneStore
+from ..scene import LatestSlot, OrderedLog, SceneDelta, SceneState, SceneStore
 
 __all__ = ["IngestStats", "Session", "SessionInfo"]
 
@@ -184,6 +185,27 @@ class Session:
         async with self._mapper_lock:
             await self._in_executor(self.mapper.export_mesh, path)
 
+    async def save_map(self, path: str) -> tuple[int, str, StreamPosition]:
+        """Saves the volume and anchors atomically; returns (bytes, sha256, the position saved)."""
+        self._check_open()
+        extra = {"anchors": [_anchor_to_json(a) for a in self.scene.state.anchors.values()]}
+        async with self._mapper_lock:
+            position = self.scene.position
+            size, sha = await self._in_executor(save_map, path, self.mapper, extra)
+        return size, sha, position
+
+    async def load_map(self, path: str) -> StreamPosition:
+        """Replaces the map with a saved one (verified first); subscribers get a fresh snapshot."""
+        self._check_open()
+        async with self._mapper_lock:
+            extra, _update = await self._in_executor(load_map, path, self.mapper)
+        state = SceneState()
+        state.chunks.update(self.mapper.chunks)
+        for item in extra.get("anchors", []):
+            a = _anchor_from_json(item)
+            state.anchors[a.anchor_id] = a
+        return self.scene.restart(uuid.uuid4().int >> 66, state)
+
     def add_anchor(self, anchor: Anchor) -> None:
         self._check_open()
         self.scene.commit(SceneDelta(upserted_anchors=[anchor]))
@@ -315,3 +337,25 @@ class Session:
         self.avatar_events.close(error)
         self.hands.close(error)
         self.gaze.close(error)
+
+
+def _anchor_to_json(a: Anchor) -> dict[str, Any]:
+    return {
+        "anchor_id": a.anchor_id,
+        "version": a.version,
+        "pose_world_anchor": a.pose_world_anchor.matrix.tolist(),
+        "label": a.label,
+        "created_time_s": a.created_time_s,
+        "attached_to_id": a.attached_to_id,
+    }
+
+
+def _anchor_from_json(d: dict[str, Any]) -> Anchor:
+    return Anchor(
+        anchor_id=str(d["anchor_id"]),
+        version=int(d.get("version", 0)),
+        pose_world_anchor=Pose(np.asarray(d["pose_world_anchor"], dtype=np.float64)),
+        label=str(d.get("label", "")),
+        created_time_s=float(d.get("created_time_s", 0.0)),
+        attached_to_id=str(d.get("attached_to_id", "")),
+    )

@@ -16,7 +16,7 @@ from mapping_helpers import dense_grid, edge_counts, fused, oriented, synthetic_
 from scipy.spatial import cKDTree
 from skimage.measure import marching_cubes
 
-from sora_sdk.core import CameraFrame, MapperConfig
+from sora_sdk.core import CameraFrame, Intrinsics, MapperConfig, Pose
 from sora_sdk.mapping import BlockMesher, Mapper, blocks_to_remesh
 from sora_sdk.mapping._mesher import _mask_cell_offset
 
@@ -204,6 +204,27 @@ def test_incremental_update_remeshes_only_dirty_blocks_and_matches_scratch(
         np.testing.assert_array_equal(mine.triangles, chunk.triangles)
         np.testing.assert_array_equal(mine.normals, chunk.normals)
         np.testing.assert_array_equal(mine.colors, chunk.colors)
+
+
+def test_a_surface_that_moves_out_of_a_block_becomes_a_deletion() -> None:
+    """A wall seen once at 1.00 m (in the block layer z = 0.96-1.28 m), then three times at
+    0.94 m (the layer below): the upper layer's voxels all turn negative, so its chunks lose
+    their triangles and are reported removed, while the lower layer's appear."""
+    intr = Intrinsics(160, 120, 130.0, 130.0, 79.5, 59.5)
+
+    def wall(distance_m: float) -> CameraFrame:
+        return CameraFrame(0, 0.0, intr, Pose.identity(), None, np.full((120, 160), distance_m, np.float32))
+
+    mapper = Mapper(MapperConfig(device="cpu", block_budget=2000))
+    mapper.integrate(wall(1.0))
+    first = {c.key for c in mapper.update_mesh().upserted}
+    assert first and {k[2] for k in first} == {3}
+    for _ in range(3):
+        mapper.integrate(wall(0.94))
+    update = mapper.update_mesh()
+    assert set(update.removed) == first
+    assert {c.key[2] for c in update.upserted} == {2}
+    assert set(mapper.chunks) == {c.key for c in update.upserted}
 
 
 def test_update_mesh_without_changes_is_empty(tum_mapper: Mapper) -> None:

@@ -162,3 +162,15 @@ def test_stats(tum_mapper: Mapper) -> None:
     assert s["blocks"] == tum_mapper.volume.block_count >= s["chunks"]
     assert s["frames_integrated"] == 9
     assert s["device"] == "CPU:0"
+
+
+def test_reset_deletes_every_published_chunk(redwood_room: list[CameraFrame]) -> None:
+    mapper = Mapper(MapperConfig(device="cpu", block_budget=2000))
+    mapper.integrate(redwood_room[0])
+    published = {c.key for c in mapper.update_mesh().upserted}
+    version = mapper.stats()["mesh_version"]
+    update = mapper.reset()
+    assert set(update.removed) == published and not update.upserted
+    assert update.version > version
+    assert mapper.chunks == {} and mapper.stats()["blocks"] == 0 and mapper.last_pose is None
+    assert mapper.update_mesh().empty
