@@ -105,3 +105,18 @@ def test_record_then_replay_is_bit_exact_and_exports(tmp_path: Path, capsys) -> 
     scene = json.loads(scene_a.read_text())
     assert int(scene["session"]["stats"]["frames_integrated"]) == 5
     assert "fused 5/5 frames" in capsys.readouterr().out
+
+
+async def test_a_session_that_opted_in_is_recorded_and_replays_bit_exact(server, client, tum_frames) -> None:
+    session = await client.create_session(recording_enabled=True)
+    await session.stream_frames(tum_frames[:3], lossless=True, stream_name="head cam", color_encoding="jpeg")
+    root = server.config.server.resolved_data_dir() / "recordings" / session.session_id
+    (rec,) = list(root.iterdir())
+    messages = list(RecordingReader(rec))
+    assert len(messages) == 4 and RecordingReader(rec).header["stream_name"] == "head cam"
+    for raw, frame in zip(messages[1:], tum_frames[:3], strict=True):
+        assert raw == encode_sensor_item(frame, color="jpeg", depth="png").SerializeToString()
+    # A session that did not opt in leaves nothing on disk.
+    other = await client.create_session()
+    await other.stream_frames(tum_frames[:1], lossless=True)
+    assert not (root.parent / other.session_id).exists()

@@ -391,19 +391,38 @@ class Session:
     # ---- perception and avatar ----------------------------------------------------------
 
     async def watch_perception(
-        self, *, include_hands: bool = True, include_gaze: bool = True
+        self,
+        *,
+        include_hands: bool = True,
+        include_gaze: bool = True,
+        resume_from: StreamPosition | None = None,
+        auto_resume: bool = True,
+        max_retries: int = 20,
     ) -> AsyncIterator[perception_pb2.WatchPerceptionResponse]:
-        req = perception_pb2.WatchPerceptionRequest(
-            session_id=self.session_id, exclude_hands=not include_hands, exclude_gaze=not include_gaze
-        )
-        call = self._client._perception.WatchPerception(req)
-        try:
-            async for msg in call:
-                yield msg
-        except grpc.aio.AioRpcError as err:
-            raise from_rpc_error(err) from None
-        finally:
-            call.cancel()
+        """Hands and gaze (latest-wins) and ordered events; resumes events after a disconnect."""
+        position = resume_from
+        retries = 0
+        while True:
+            req = perception_pb2.WatchPerceptionRequest(
+                session_id=self.session_id, exclude_hands=not include_hands, exclude_gaze=not include_gaze
+            )
+            if position is not None:
+                req.resume_from.CopyFrom(position_to_proto(position))
+            call = self._client._perception.WatchPerception(req)
+            try:
+                async for msg in call:
+                    retries = 0
+                    if msg.WhichOneof("item") not in ("hands", "gaze"):
+                        position = position_from_proto(msg.position)
+                    yield msg
+                return
+            except grpc.aio.AioRpcError as err:
+                if not auto_resume or err.code() not in _RESUMABLE or retries >= max_retries:
+                    raise from_rpc_error(err) from None
+                retries += 1
+                await asyncio.sleep(min(2.0, 0.05 * 2**retries) * (0.5 + random.random()))
+            finally:
+                call.cancel()
 
     def converse(
         self,
@@ -502,6 +521,7 @@ class SoraClient:
         pose_source: str = "client",
         voxel_size_m: float = 0.0,
         depth_max_m: float = 0.0,
+        recording_enabled: bool = False,
     ) -> Session:
         odometry = pose_source == "server_odometry"
         ps = session_pb2.POSE_SOURCE_SERVER_ODOMETRY if odometry else session_pb2.POSE_SOURCE_CLIENT
@@ -512,7 +532,10 @@ class SoraClient:
                     user_id=user_id,
                     space_id=space_id,
                     options=session_pb2.SessionOptions(
-                        pose_source=ps, voxel_size_m=voxel_size_m, depth_max_m=depth_max_m
+                        pose_source=ps,
+                        voxel_size_m=voxel_size_m,
+                        depth_max_m=depth_max_m,
+                        recording_enabled=recording_enabled,
                     ),
                 )
             )

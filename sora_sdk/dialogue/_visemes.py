@@ -1,12 +1,14 @@
 """Lip-sync: espeak-ng phoneme events to Oculus' 15 visemes and ARKit-style mouth/jaw blendshapes.
 
 The phoneme → viseme table follows the Oculus Lipsync "Viseme Reference" (Meta developer docs), which
-defines the 15 visemes by example phonemes: sil = silence; PP = p, b, m; FF = f, v; TH = θ, ð; DD = t, d;
-kk = k, g; CH = tʃ, dʒ, ʃ; SS = s, z; nn = n, l; RR = r; aa = ɑ (car); E = ɛ (bed); ih = ɪ (tip);
-oh = oʊ (toe); ou = ʊ (book). The left-hand side is espeak-ng's mnemonic for the same sound in its en-us
-phoneme set (``phsource/ph_english``, ``ph_english_us``). Sounds the reference does not list are placed by
-articulation: ʒ goes with CH (same lip rounding), ŋ with kk (velar), w with ou (rounded lips), j with ih,
-schwa with E, r-coloured vowels (3:, ɚ) with RR, æ/ʌ/aɪ/aʊ with aa (open jaw first), oʊ/ɔɪ/ɔː with oh, and
+defines the 15 visemes by example sounds: sil = silence; PP = p, b, m (put, bat, mat); FF = f, v (fat, vat);
+TH = th (think, that); DD = t, d (tip, doll); kk = k, g (call, gas); CH = ch, j, sh (chair, join, she);
+SS = s, z (sir, zeal); nn = n, l (lot, not); RR = r (red); aa = car; E = bed; ih = tip; oh = toe; ou = book.
+The keys of PHONEME_TO_VISEME are espeak-ng's mnemonics for those sounds in its en-us phoneme set
+(``phsource/ph_english``, ``ph_english_us``: T/D = th, tS/dZ/S = ch/j/sh, A: = car, E = bed, I = tip,
+oU = toe, U = book). Sounds the reference does not list are placed by articulation: Z (measure) with CH,
+N (sing) with kk, w with ou (rounded lips), j (yes) with ih, schwa with E, r-coloured vowels (3:) with RR,
+a/V/aI/aU (cat, cut, price, mouth) with aa (the jaw opens first), O:/OI (thought, choice) with oh, and
 h / glottal stop take the shape of the next sound (the mouth is already forming it).
 
 The blendshape weights per viseme are ours (the reference gives images, not numbers): a few ARKit face
@@ -170,21 +172,18 @@ def viseme_track(
         resolved.append((v, t, w))  # type: ignore[arg-type]
     keys: list[tuple[str, float, float]] = [("sil", 0.0, 1.0)]
     for v, t, w in resolved:
-        if t >= duration_s and v != "sil":
+        if t >= duration_s:
             continue
-        if t <= keys[-1][1]:  # same instant: the later sound wins
-            keys[-1] = (v, keys[-1][1], w) if len(keys) > 1 or t > 0 or v != "sil" else keys[-1]
-            if keys[-1][1] == 0.0 and len(keys) == 1:
-                keys[0] = ("sil", 0.0, 1.0)  # the track always opens closed
-                if v != "sil" and duration_s > 0:
-                    keys.append((v, min(1e-3, duration_s), w))
+        if len(keys) == 1 and t <= 0.0 and v != "sil":
+            t = min(1e-3, duration_s / 2)  # the track always opens closed
+        if t <= keys[-1][1]:
+            if len(keys) > 1:  # same instant: the later sound wins
+                keys[-1] = (v, keys[-1][1], w)
             continue
-        if v == keys[-1][0] and w == keys[-1][2]:
-            continue
-        keys.append((v, t, w))
+        if (v, w) != (keys[-1][0], keys[-1][2]):
+            keys.append((v, t, w))
     if keys[-1][0] != "sil":
-        end = max(keys[-1][1] + 1e-3, duration_s - 0.02) if duration_s > keys[-1][1] else keys[-1][1] + 1e-3
-        keys.append(("sil", end, 1.0))
+        keys.append(("sil", max(keys[-1][1] + 1e-3, duration_s), 1.0))
     return VisemeTrack(keys, blendshape_frames(keys, duration_s, o), duration_s)
 
 

@@ -7,8 +7,8 @@
 from __future__ import annotations
 
 from ._mapper import IntegrateResult, Mapper, MeshUpdate, PoseSource
-from ._persistence import MAP_FORMAT, load_map, read_map, save_map
 from ._mesher import BlockMesher, blocks_to_remesh
+from ._persistence import MAP_FORMAT, load_map, read_map, save_map
 from ._volume import BlockVoxels, TsdfVolume, resolve_device
 
 __all__ = [

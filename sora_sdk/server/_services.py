@@ -32,6 +32,7 @@ from .._proto.sora.v1 import (
 from ..core.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from ..core.geometry import Pose
 from ..core.scene import Anchor, StreamPosition
+from ..datasets import RecordingWriter
 from ..dialogue import EmbeddedEngine
 from ..scene import LogReader, SceneContent
 from ..session import Conversation, Session, SessionManager
@@ -245,10 +246,13 @@ class SensorServicer(sensor_pb2_grpc.SensorServiceServicer):
         duplicates = 0
         last_time = -np.inf
         pending: list[asyncio.Future[str]] = []
+        recorder = self._recorder(session, stream, first) if session.info.recording_enabled else None
         session.sensor_streams += 1
         try:
             async for req in it:
                 received += 1
+                if recorder is not None:
+                    recorder.write(req.SerializeToString())
                 kind = req.WhichOneof("message")
                 if kind == "camera_frame":
                     seq = req.camera_frame.sequence
@@ -286,6 +290,8 @@ class SensorServicer(sensor_pb2_grpc.SensorServiceServicer):
                 await session.flush()
         finally:
             session.sensor_streams -= 1
+            if recorder is not None:
+                recorder.close()
         drops = dict(session.stats.drops)
         response = sensor_pb2.StreamSensorDataResponse(
             messages_received=received,
@@ -305,6 +311,16 @@ class SensorServicer(sensor_pb2_grpc.SensorServiceServicer):
         if not lossless:
             response.frames_integrated = session.stats.frames_integrated
         return response
+
+    def _recorder(self, session: Session, stream: str, config_msg: Any) -> RecordingWriter:
+        """The session opted in to recording: every message of this stream goes to disk, as received."""
+        safe = re.sub(r"[^A-Za-z0-9_-]", "_", stream)[:64]
+        root = self.manager.config.server.resolved_data_dir() / "recordings" / session.info.session_id
+        path = root / f"{safe}-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}.sorarec"
+        header = {"session_id": session.info.session_id, "stream_name": stream, "created_time_s": time.time()}
+        writer = RecordingWriter(path, header)
+        writer.write(config_msg.SerializeToString())
+        return writer
 
 
 class SceneServicer(scene_pb2_grpc.SceneServiceServicer):
