@@ -30,8 +30,9 @@ class VadOptions:
     neg_threshold: probability below which a window counts as silence (default threshold - 0.15; between
     the two the previous state holds). min_speech_s: speech must last this long before "speech_start" is
     declared (filters clicks; a barge-in is reported this late at the earliest). hangover_s: silence must
-    last this long before "speech_end" (the end-of-turn delay). pad_s: reported boundaries are widened by
-    this much. model: which ONNX file of the silero_vad package (16 kHz / 8 kHz capable, opset 16)."""
+    last this long before "speech_end" (the end-of-turn delay); the reported end is the start of that
+    silence. pad_s: reported starts are moved this much earlier (the model needs a few ms of voicing).
+    model: which ONNX file of the silero_vad package (16 kHz / 8 kHz capable, opset 16)."""
 
     threshold: float = 0.5
     neg_threshold: float | None = None
@@ -134,7 +135,7 @@ class SileroVad:
                         self._run_start = start
                     if (self._samples - self._run_start) / SAMPLE_RATE_HZ >= o.hangover_s:
                         self._in_speech = False
-                        events.append(VadEvent("speech_end", self._run_start / SAMPLE_RATE_HZ + o.pad_s))
+                        events.append(VadEvent("speech_end", self._run_start / SAMPLE_RATE_HZ))
                         self._run_start = -1
                 elif p >= o.threshold:
                     self._run_start = -1

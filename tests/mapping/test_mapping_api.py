@@ -16,12 +16,16 @@ def test_public_names_are_frozen() -> None:
         "BlockMesher",
         "BlockVoxels",
         "IntegrateResult",
+        "MAP_FORMAT",
         "Mapper",
         "MeshUpdate",
         "PoseSource",
         "TsdfVolume",
         "blocks_to_remesh",
+        "load_map",
+        "read_map",
         "resolve_device",
+        "save_map",
     ]
     for name in mapping.__all__:
         assert getattr(mapping, name) is not None
