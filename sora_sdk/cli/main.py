@@ -28,11 +28,20 @@ def _add_config_flags(p: argparse.ArgumentParser) -> None:
             group.add_argument(
                 flag,
                 dest=f"cfg__{section.name}__{f.name}",
-                type=type(default) if default is not dataclasses.MISSING else str,
+                type=_parse_bool if isinstance(default, bool) else type(default),
                 default=None,
                 metavar=type(default).__name__.upper(),
                 help=f"{f.metadata.get('help', '')} (default: {default})",
             )
+
+
+def _parse_bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
 
 def config_from_args(args: argparse.Namespace, **extra: Any) -> SoraConfig:

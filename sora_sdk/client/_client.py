@@ -86,6 +86,7 @@ class SceneUpdate:
     snapshot_complete: bool
     upserted_chunks: list[MeshChunk]
     removed_chunks: list[BlockKey]
+    coalesced: bool = False
 
     @classmethod
     def from_proto(cls, m: scene_pb2.SceneUpdate) -> SceneUpdate:
@@ -100,6 +101,7 @@ class SceneUpdate:
             snapshot_complete=m.snapshot_complete,
             upserted_chunks=[decode_chunk(c) for c in m.upserted_chunks],
             removed_chunks=[(b.x, b.y, b.z) for b in m.removed_chunks],
+            coalesced=m.coalesced,
         )
 
 
@@ -129,7 +131,8 @@ class SceneMirror:
             self.snapshots += 1
         elif u.kind == "delta":
             if self.position is not None and u.position.epoch == self.position.epoch:
-                if u.position.sequence != self.position.sequence + 1:
+                expected_next = u.position.sequence == self.position.sequence + 1
+                if not (expected_next or (u.coalesced and u.position.sequence >= self.position.sequence)):
                     raise AssertionError(f"gap in scene stream: {self.position} -> {u.position}")
             self.deltas += 1
         for c in u.upserted_chunks:
@@ -284,6 +287,7 @@ class Session:
         *,
         resume_from: StreamPosition | None = None,
         include_mesh: bool = True,
+        max_mesh_bytes_per_s: int = 0,
         auto_resume: bool = True,
         max_retries: int = 20,
     ) -> AsyncIterator[SceneUpdate]:
@@ -292,7 +296,9 @@ class Session:
         retries = 0
         while True:
             req = scene_pb2.WatchSceneRequest(
-                session_id=self.session_id, content=scene_pb2.SceneContent(exclude_mesh=not include_mesh)
+                session_id=self.session_id,
+                content=scene_pb2.SceneContent(exclude_mesh=not include_mesh),
+                max_mesh_bytes_per_s=max_mesh_bytes_per_s,
             )
             if position is not None:
                 req.resume_from.CopyFrom(position_to_proto(position))
@@ -522,6 +528,7 @@ class SoraClient:
         voxel_size_m: float = 0.0,
         depth_max_m: float = 0.0,
         recording_enabled: bool = False,
+        up_world: tuple[float, float, float] | None = None,
     ) -> Session:
         odometry = pose_source == "server_odometry"
         ps = session_pb2.POSE_SOURCE_SERVER_ODOMETRY if odometry else session_pb2.POSE_SOURCE_CLIENT
@@ -536,6 +543,7 @@ class SoraClient:
                         voxel_size_m=voxel_size_m,
                         depth_max_m=depth_max_m,
                         recording_enabled=recording_enabled,
+                        up_world=vec3(np.asarray(up_world)) if up_world is not None else None,
                     ),
                 )
             )

@@ -171,10 +171,11 @@ def decode_chunk(m: scene_pb2.MeshChunk) -> MeshChunk:
         normals = np.zeros((0, 3), np.float32)
         colors = np.zeros((0, 3), np.uint8)
         triangles = np.zeros((0, 3), np.int32)
+    key = (m.block.x, m.block.y, m.block.z)
     return MeshChunk(
-        key=(m.block.x, m.block.y, m.block.z),
+        key=key,
         version=int(m.version),
-        origin_world_m=origin,
+        origin_world_m=np.asarray(key, dtype=np.float64) * float(m.block_size_m),  # the block's corner
         size_m=float(m.block_size_m),
         vertices=vertices,
         normals=normals,

@@ -161,7 +161,9 @@ class SceneSummary:
         """``object_details``, or ``objects`` as bare ObjectSummary when no details were given."""
         if self.object_details:
             return self.object_details
-        return tuple(ObjectSummary(oid, label, tuple(float(x) for x in c)) for oid, label, c in self.objects)  # type: ignore[misc]
+        return tuple(
+            ObjectSummary(oid, label, (float(c[0]), float(c[1]), float(c[2]))) for oid, label, c in self.objects
+        )
 
     def plane_list(self) -> tuple[PlaneSummary, ...]:
         """``plane_details``, or ``planes`` as bare PlaneSummary when no details were given."""

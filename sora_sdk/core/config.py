@@ -79,6 +79,7 @@ class SessionConfig:
     frame_queue: int = _opt(4, "frames waiting for fusion; REALTIME streams drop the oldest beyond it")
     max_sessions: int = _opt(64, "sessions a server holds at once")
     idle_timeout_s: float = _opt(0.0, "close a session with no client for this long; 0 keeps it")
+    camera_hands: bool = _opt(True, "run MediaPipe Hands on colour frames (skips frames while busy)")
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ class AsrOptions:
     dictionary ("" = bundled cmudict-en-us.dict). language_model: fallback LM ("" = bundled en-us.lm.bin).
     use_grammar: decode with the scene grammar first. fallback_to_lm: when the grammar yields no complete
     sentence, decode again with the language model (0.3–1.2 s per utterance on a 2-core CPU).
+    min_partial_words: a partial grammar path at least this long is kept instead of the LM fallback.
     pad_s: noise padding added before and after the utterance, seconds. dither_rms: RMS of that noise and
     of the dither added to the speech, int16 units."""
 
@@ -53,6 +54,7 @@ class AsrOptions:
     language_model: str = ""
     use_grammar: bool = True
     fallback_to_lm: bool = True
+    min_partial_words: int = 4
     pad_s: float = 0.5
     dither_rms: float = 10.0
 
@@ -167,7 +169,9 @@ class PocketsphinxAsr:
             if o.use_grammar and self._grammar is not None:
                 text = self._decode(x16, "scene")
                 conf = 0.9 if self._grammar.accepts(text) else 0.2
-            if conf < 0.9 and o.fallback_to_lm:
+            # A long partial grammar path ("how far is the blue box from the") is usually the question with
+            # its last word misheard, and more useful than what the general LM makes of grammar speech.
+            if conf < 0.9 and o.fallback_to_lm and len(text.split()) < o.min_partial_words:
                 lm_text = self._decode(x16, self._lm_search)
                 if lm_text:
                     text, conf, source = lm_text, 0.5, "lm"

@@ -71,7 +71,9 @@ class Embedder:
             batch = self._tokenizer(
                 texts, padding=True, truncation=True, max_length=self.options.max_tokens, return_tensors="pt"
             )
-            hidden = self._model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
+            hidden = self._model(  # type: ignore[operator]
+                input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
+            ).last_hidden_state
             mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             v = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             v = torch.nn.functional.normalize(v, dim=-1)
@@ -80,7 +82,7 @@ class Embedder:
     def embed(self, texts: str | Sequence[str]) -> np.ndarray:
         """(n, 384) float32 unit vectors for ``texts`` ((384,) for one string). Cached per text."""
         single = isinstance(texts, str)
-        items = [texts] if single else list(texts)  # type: ignore[list-item]
+        items: list[str] = [texts] if isinstance(texts, str) else list(texts)
         out: list[np.ndarray | None] = []
         missing: list[str] = []
         with self._cache_lock:

@@ -253,9 +253,7 @@ class EspeakTts:
         self.close()
 
 
-def synthesize(
-    text: str, voice: str = "en-us", rate_wpm: int = 175
-) -> tuple[np.ndarray, int, list[tuple[str, float]]]:
+def synthesize(text: str, voice: str = "en-us", rate_wpm: int = 175) -> tuple[np.ndarray, int, list[tuple[str, float]]]:
     """One-call TTS: (pcm (n,) int16, sample_rate_hz 22050, phonemes [(name, start_s)])."""
     r = EspeakTts(TtsOptions(voice=voice, rate_wpm=rate_wpm)).synthesize(text)
     return r.pcm, r.sample_rate_hz, r.phonemes

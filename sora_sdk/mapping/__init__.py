@@ -26,3 +26,7 @@ __all__ = [
     "blocks_to_remesh",
     "resolve_device",
 ]
+
+from ._planes import PlaneTracker, PlaneTrackerOptions, PlaneUpdate
+
+__all__ += ["PlaneTracker", "PlaneTrackerOptions", "PlaneUpdate"]

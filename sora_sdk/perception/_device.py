@@ -1,4 +1,7 @@
-"""Device-reported hands and gaze, put on the common hand model and resolved against the map."""
+"""Device hands: OpenXR hand joints put on the common 21-landmark hand model.
+
+The observation type :class:`HandObservation` is shared by both hand sources (camera and device).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..core.sensors import HandJointsSample
+from ._landmarks import index_ray
+from ._static_gestures import pinch_strength
 
 __all__ = ["OPENXR_TO_MEDIAPIPE", "HandObservation", "hand_from_device_joints"]
 
@@ -27,10 +32,17 @@ OPENXR_TO_MEDIAPIPE: tuple[int, ...] = (
 
 @dataclass(frozen=True, eq=False)
 class HandObservation:
-    """One hand on the common 21-landmark model.
+    """One hand on the common 21-landmark model (MediaPipe order).
 
-    landmarks_world_m : (21, 3) float32, world frame, metres
-    landmarks_px : (21, 2) float32 pixels, or None for device hands
+    hand_id : stable while the hand stays tracked.
+    handedness : ``"left"`` | ``"right"``; source : ``"camera"`` | ``"device"``.
+    confidence : 0..1 (camera hands placed without depth are scaled down).
+    landmarks_world_m : (21, 3) float32, world frame, metres.
+    landmarks_px : (21, 2) float32 pixels (OpenCV convention), or None for device hands.
+    gesture : current static pose (``STATIC_GESTURES``) or ``""``; gesture_confidence 0..1.
+    pinch_strength : 0 (open) .. 1 (thumb and index tips together).
+    pointing_origin_m, pointing_direction : (3,) float32, world frame: the index ray (origin at the
+        tip, direction MCP -> tip, unit), or the pinch aim ray while pinching.
     """
 
     hand_id: int
@@ -48,15 +60,13 @@ class HandObservation:
 
 
 def hand_from_device_joints(sample: HandJointsSample, hand_id: int) -> HandObservation:
-    """Maps OpenXR's 26 joints onto the 21-landmark model, with a pinch strength and an index ray."""
+    """Maps OpenXR's 26 joints onto the 21-landmark model, with a pinch strength and the index ray.
+
+    Confidence is the share of the mapped joints the device marked valid.
+    """
     lm = np.asarray(sample.positions_world_m, dtype=np.float32)[list(OPENXR_TO_MEDIAPIPE)]
     valid = np.asarray(sample.valid, dtype=bool)[list(OPENXR_TO_MEDIAPIPE)]
-    # Pinch: thumb tip to index tip distance, closed at ~1 cm, open at ~7 cm (typical adult hand).
-    gap = float(np.linalg.norm(lm[4] - lm[8]))
-    pinch = float(np.clip((0.07 - gap) / 0.06, 0.0, 1.0))
-    direction = lm[8] - lm[5]
-    n = float(np.linalg.norm(direction))
-    direction = direction / n if n > 1e-6 else np.zeros(3, np.float32)
+    origin, direction = index_ray(lm)
     return HandObservation(
         hand_id=hand_id,
         handedness=sample.handedness,
@@ -64,7 +74,7 @@ def hand_from_device_joints(sample: HandJointsSample, hand_id: int) -> HandObser
         confidence=float(valid.mean()),
         capture_time_s=sample.capture_time_s,
         landmarks_world_m=lm,
-        pinch_strength=pinch,
-        pointing_origin_m=lm[8].copy(),
+        pinch_strength=pinch_strength(lm),
+        pointing_origin_m=origin.astype(np.float32),
         pointing_direction=direction.astype(np.float32),
     )

@@ -8,7 +8,8 @@ and ends when it drops below ``stroke_end_speed_m_s`` or the motion reverses.
   ``swipe_min_peak_speed_m_s`` or faster, no longer than ``swipe_max_duration_s``, whose dominant
   axis (right/left/up/down) carries at least ``swipe_straightness`` of its in-plane length. It is
   emitted ``swipe_confirm_s`` after the stroke ends, unless a stroke back the other way begins
-  first: that is a wave (each half-stroke of a brisk wave is as long and fast as a swipe).
+  first; nor is a stroke that began within ``swipe_confirm_s`` of one the other way. Such strokes
+  are an oscillation (a wave, a shake): each half-stroke of a brisk wave is as long and fast as a swipe.
 - **Wave** (``START``/``UPDATE``/``END``): ``wave_min_strokes`` alternating left/right strokes of
   ``wave_min_amplitude_m`` or more within ``wave_window_s``, with an open palm; each further
   reversal updates it; ``wave_end_s`` without one ends it.
@@ -34,7 +35,7 @@ __all__ = ["DynamicGestureDetector", "DynamicGestureOptions"]
 
 @dataclass(frozen=True)
 class DynamicGestureOptions:
-    """Thresholds of the trajectory rules (metres, seconds)."""
+    """Thresholds of the trajectory rules (metres, seconds; see the module docstring for each)."""
 
     velocity_window_s: float = 0.05
     stroke_start_speed_m_s: float = 0.35
@@ -80,6 +81,7 @@ class _HandState:
     drag_origin: tuple[float, np.ndarray] | None = None
     drag_started: float | None = None
     drag_last: np.ndarray | None = None
+    last_stroke: tuple[float, np.ndarray] | None = None  # end time, in-plane unit direction
 
 
 def _axis_name(d_right: float, d_up: float) -> tuple[str, float]:
@@ -136,16 +138,10 @@ class DynamicGestureDetector:
         v2 = np.array([float(v @ right), float(v @ up)])
         speed = float(np.hypot(*v2))
 
-        # Confirm or cancel a pending swipe.
+        # Confirm a pending swipe (its time_s is when the stroke ended, swipe_confirm_s ago).
         if st.swipe is not None and time_s >= st.swipe_deadline:
             if st.wave_start is None:
-                sw = st.swipe
-                events.append(
-                    GestureEvent(
-                        sw.hand_id, sw.handedness, sw.gesture, EventPhase.INSTANT, sw.confidence,
-                        sw.start_time_s, sw.time_s, displacement_m=sw.displacement_m,
-                    )
-                )  # fmt: skip
+                events.append(st.swipe)
             st.swipe = None
 
         # Strokes.
@@ -154,8 +150,8 @@ class DynamicGestureDetector:
                 t0, p0 = st.rest if st.rest is not None else (time_s, p)
                 st.stroke = _Stroke(t0, p0, v2 / speed, speed, open_palm_score, pinching)
                 self._stroke_began(st, v2 / speed)
-            else:
-                st.rest = (time_s, p)
+            elif speed < o.stroke_end_speed_m_s or st.rest is None or time_s - st.rest[0] > o.swipe_max_duration_s:
+                st.rest = (time_s, p)  # where a stroke starting next began (the last point at rest)
         else:
             s = st.stroke
             reversed_ = speed > 1e-9 and float(v2 @ s.dir2) < 0.0
@@ -180,8 +176,9 @@ class DynamicGestureDetector:
             events.append(self._wave_event(hand_id, st, EventPhase.END, time_s, p))
             st.wave_start = None
 
-        events += self._drag(hand_id, st, time_s, np.asarray(pinch_point_world_m, dtype=np.float64),
-                             pinching, pinch_strength)  # fmt: skip
+        events += self._drag(
+            hand_id, st, time_s, np.asarray(pinch_point_world_m, dtype=np.float64), pinching, pinch_strength
+        )
         return events
 
     def _stroke_began(self, st: _HandState, dir2: np.ndarray) -> None:
@@ -208,8 +205,15 @@ class DynamicGestureDetector:
                 st.lateral.clear()
 
         name, share = _axis_name(d_r, d_u)
+        # A stroke straight back after another is an oscillation (a wave, a shake), not a swipe.
+        dir2 = np.array([d_r, d_u]) / max(length, 1e-12)
+        prev = st.last_stroke
+        oscillating = prev is not None and s.t0 - prev[0] <= o.swipe_confirm_s and float(dir2 @ prev[1]) < 0.0
+        if length >= o.wave_min_amplitude_m:
+            st.last_stroke = (t, dir2)
         if (
-            not s.pinching
+            not oscillating
+            and not s.pinching
             and st.wave_start is None
             and length >= o.swipe_min_distance_m
             and s.peak >= o.swipe_min_peak_speed_m_s
@@ -218,10 +222,11 @@ class DynamicGestureDetector:
         ):
             speed_margin = min(1.0, s.peak / (2.0 * o.swipe_min_peak_speed_m_s))
             confidence = float(np.clip(0.5 * share + 0.5 * speed_margin, 0.0, 1.0))
-            st.swipe = GestureEvent(hand_id, st.handedness, name, EventPhase.INSTANT, confidence, s.t0, t,
-                                    displacement_m=d.copy())  # fmt: skip
+            st.swipe = GestureEvent(
+                hand_id, st.handedness, name, EventPhase.INSTANT, confidence, s.t0, t, displacement_m=d.copy()
+            )
             st.swipe_deadline = t + o.swipe_confirm_s
-            st.swipe_dir2 = np.array([d_r, d_u]) / max(length, 1e-12)
+            st.swipe_dir2 = dir2
         return events
 
     def _wave_stroke(self, hand_id: int, st: _HandState, t: float, p: np.ndarray) -> list[GestureEvent]:
@@ -247,8 +252,7 @@ class DynamicGestureDetector:
 
     def _wave_event(self, hand_id: int, st: _HandState, phase: EventPhase, t: float, p: np.ndarray) -> GestureEvent:
         p0 = st.wave_p0 if st.wave_p0 is not None else p
-        return GestureEvent(hand_id, st.handedness, "wave", phase, 0.9, st.wave_start or t, t,
-                            displacement_m=p - p0)  # fmt: skip
+        return GestureEvent(hand_id, st.handedness, "wave", phase, 0.9, st.wave_start or t, t, displacement_m=p - p0)
 
     def _drag(
         self, hand_id: int, st: _HandState, t: float, q: np.ndarray, pinching: bool, strength: float
@@ -266,22 +270,23 @@ class DynamicGestureDetector:
             if float(np.linalg.norm(q - q0)) >= o.drag_start_m:
                 st.drag_started = t0
                 st.drag_last = q.copy()
-                return [GestureEvent(hand_id, st.handedness, "pinch_drag", EventPhase.START, 0.9, t0, t, strength,
-                                     q - q0)]  # fmt: skip
+                return [
+                    GestureEvent(hand_id, st.handedness, "pinch_drag", EventPhase.START, 0.9, t0, t, strength, q - q0)
+                ]
             return []
         assert st.drag_last is not None
         if float(np.linalg.norm(q - st.drag_last)) >= o.drag_update_m:
             st.drag_last = q.copy()
-            return [GestureEvent(hand_id, st.handedness, "pinch_drag", EventPhase.UPDATE, 0.9, t0, t, strength,
-                                 q - q0)]  # fmt: skip
+            return [GestureEvent(hand_id, st.handedness, "pinch_drag", EventPhase.UPDATE, 0.9, t0, t, strength, q - q0)]
         return []
 
     def _end_drag(self, hand_id: int, st: _HandState, t: float, q: np.ndarray, strength: float) -> GestureEvent:
         assert st.drag_started is not None
         q_end = st.drag_last if st.drag_last is not None else q
         origin = q_end if st.drag_origin is None else st.drag_origin[1]
-        ev = GestureEvent(hand_id, st.handedness, "pinch_drag", EventPhase.END, 0.9, st.drag_started, t, strength,
-                          q_end - origin)  # fmt: skip
+        ev = GestureEvent(
+            hand_id, st.handedness, "pinch_drag", EventPhase.END, 0.9, st.drag_started, t, strength, q_end - origin
+        )
         st.drag_started = None
         st.drag_last = None
         return ev

@@ -1,4 +1,8 @@
-"""Gaze rays resolved against the map into a gaze target, with dwell time on that target."""
+"""A gaze ray resolved against the map: the observation type and the one-shot resolver.
+
+The stateful pipeline (source priority, fixations, dwell) is :class:`GazeTracker`
+(``_gaze_tracker.py``); :func:`resolve_gaze` is the stateless building block it and older callers use.
+"""
 
 from __future__ import annotations
 
@@ -9,26 +13,39 @@ import numpy as np
 
 from ..core.scene import RaycastHit
 
-__all__ = ["GazeObservation", "resolve_gaze"]
+__all__ = ["GazeObservation", "Raycaster", "resolve_gaze", "target_key"]
 
+#: ``(origin_world_m (3,), direction_world (3,) unit, max_distance_m) -> RaycastHit | None``.
 Raycaster = Callable[[np.ndarray, np.ndarray, float], RaycastHit | None]
 
 
 @dataclass(frozen=True, eq=False)
 class GazeObservation:
-    """A gaze ray (world frame, metres) and what it hits."""
+    """A gaze ray and what it rests on.
+
+    origin_world_m : (3,) float32 world metres; direction_world : (3,) float32 unit, world frame.
+    source : ``"eye_tracking"`` | ``"head"`` | ``"face_camera"``.
+    hit : what the ray hits (while a fixation is in progress, what the fixation's mean ray hits).
+    target_key : identifies the target for dwell: ``"object:<id>"``, ``"plane:<id>"``,
+        ``"chunk:x,y,z"``, ``"surface"`` or ``""`` (nothing hit).
+    dwell_s : how long the gaze has rested on ``target_key``, seconds; 0 until a fixation on it has
+        started, so a glance never accumulates dwell.
+    fixating : whether a fixation is in progress.
+    """
 
     capture_time_s: float
-    source: str  # "eye_tracking" | "head" | "face_camera"
+    source: str
     origin_world_m: np.ndarray
     direction_world: np.ndarray
     confidence: float
     hit: RaycastHit | None
-    target_key: str  # identifies the target for dwell: "object:<id>", "plane:<id>", "chunk:x,y,z" or ""
+    target_key: str
     dwell_s: float
+    fixating: bool = False
 
 
-def _target_key(hit: RaycastHit | None) -> str:
+def target_key(hit: RaycastHit | None) -> str:
+    """A stable name for what ``hit`` hit (see :class:`GazeObservation`)."""
     if hit is None:
         return ""
     if hit.object_id:
@@ -51,11 +68,15 @@ def resolve_gaze(
     previous: GazeObservation | None,
     max_distance_m: float = 10.0,
 ) -> GazeObservation:
-    """Casts the ray and carries dwell over from ``previous`` while the target stays the same."""
+    """Casts one ray; carries dwell over from ``previous`` while the target stays the same.
+
+    Stateless and naive (every sample counts toward dwell, glances included); use
+    :class:`GazeTracker` for fixation-based dwell.
+    """
     d = np.asarray(direction_world, dtype=np.float64)
     d = d / max(float(np.linalg.norm(d)), 1e-12)
     hit = raycast(np.asarray(origin_world_m, dtype=np.float64), d, max_distance_m)
-    key = _target_key(hit)
+    key = target_key(hit)
     dwell = 0.0
     if previous is not None and key and previous.target_key == key:
         dwell = previous.dwell_s + max(0.0, capture_time_s - previous.capture_time_s)

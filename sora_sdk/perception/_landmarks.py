@@ -67,20 +67,23 @@ def hand_scale_m(landmarks: np.ndarray) -> float:
 
 
 def finger_flexion_deg(landmarks: np.ndarray) -> np.ndarray:
-    """(5,) float64 degrees: summed bend along each finger chain, thumb first.
+    """(5,) float64 degrees: how far each digit is bent, thumb first.
 
-    0 for a straight finger; ~240 for a finger curled into a fist. For the four fingers this sums
-    the angles at MCP, PIP and DIP (the first segment is wrist -> MCP, the palm's ray); for the thumb
-    the angles at MCP and IP (its CMC moves the whole thumb, so it is left out).
+    For the four fingers, the angle between the palm's ray to the knuckle (wrist -> MCP) and the
+    finger's overall direction (MCP -> tip): ~0-15 for a straight finger, ~150 in a fist. For the
+    thumb, between its metacarpal (CMC -> MCP) and MCP -> tip: ~15 straight, ~60 folded.
+
+    Why not the sum of the angles at each joint: phalanges are 2-4 cm long, so 3 mm of joint noise
+    (camera hands, or a jittery device) adds +-20 degrees to that sum and biases it up; these two
+    long vectors give +-4 degrees for the same noise.
     """
     lm = np.asarray(landmarks, dtype=np.float64)
-    chains = np.asarray(FINGER_CHAINS)  # (5, 5)
-    seg = _unit(lm[chains[:, 1:]] - lm[chains[:, :-1]])  # (5, 4, 3)
-    cos = np.clip(np.einsum("fki,fki->fk", seg[:, :-1], seg[:, 1:]), -1.0, 1.0)  # (5, 3)
-    ang = np.degrees(np.arccos(cos))
-    out = ang.sum(axis=1)
-    out[0] = ang[0, 1:].sum()
-    return out
+    base = lm[[THUMB_CMC, WRIST, WRIST, WRIST, WRIST]]
+    knuckle = lm[[THUMB_MCP, INDEX_MCP, MIDDLE_MCP, RING_MCP, PINKY_MCP]]
+    tip = lm[list(FINGERTIPS)]
+    a = _unit(knuckle - base)
+    b = _unit(tip - knuckle)
+    return np.degrees(np.arccos(np.clip(np.einsum("fi,fi->f", a, b), -1.0, 1.0)))
 
 
 def pinch_gap(landmarks: np.ndarray) -> float:

@@ -6,7 +6,7 @@ Rules on joint angles work the same for camera hands lifted to 3D and for device
 
 Each pose gets a score in 0..1, a fuzzy AND (minimum) of per-finger memberships:
 
-- extension ``E`` of each finger from its summed flexion (:func:`finger_flexion_deg`): 1 at
+- extension ``E`` of each finger from its bend (:func:`finger_flexion_deg`): 1 at
   ``extended_flex_deg`` or less, 0 at ``curled_flex_deg`` or more; curl ``C = 1 - E``;
 - the thumb is extended when it is straight *and* its tip is away from the index and middle
   fingers (a thumb folded over a fist is fairly straight but touches them);
@@ -25,8 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._events import STATIC_GESTURES
-from ._landmarks import finger_flexion_deg, hand_scale_m
+from ._landmarks import finger_flexion_deg, hand_scale_m, pinch_gap
 
 __all__ = ["StaticGestureFilter", "StaticPoseOptions", "pinch_strength", "static_pose_scores"]
 
@@ -36,13 +35,14 @@ class StaticPoseOptions:
     """Thresholds of the static pose rules (angles in degrees, gaps relative to the hand scale,
     the mean wrist-to-knuckle distance of ~9 cm)."""
 
-    #: A finger whose joints bend this much in total or less is fully extended ...
-    extended_flex_deg: float = 50.0
-    #: ... and this much or more fully curled (a fist bends ~240 degrees).
-    curled_flex_deg: float = 140.0
-    #: Thumb straightness: summed MCP + IP bend for fully straight / fully bent.
-    thumb_straight_deg: float = 45.0
-    thumb_bent_deg: float = 85.0
+    #: A finger bent this much or less (knuckle ray to finger direction, see ``finger_flexion_deg``)
+    #: is fully extended ...
+    extended_flex_deg: float = 35.0
+    #: ... and this much or more fully curled (a fist: ~150 degrees).
+    curled_flex_deg: float = 110.0
+    #: Thumb bend (metacarpal to MCP -> tip) for fully straight / fully bent.
+    thumb_straight_deg: float = 30.0
+    thumb_bent_deg: float = 55.0
     #: Thumb tip to the nearest index/middle joint: tucked at or below, free at or above.
     thumb_tucked_gap: float = 0.38
     thumb_free_gap: float = 0.50
@@ -72,9 +72,7 @@ def _unit(v: np.ndarray) -> np.ndarray:
 def pinch_strength(landmarks: np.ndarray, options: StaticPoseOptions | None = None) -> float:
     """0 (open) .. 1 (tips together) from the thumb-index tip gap relative to the hand size."""
     o = options or StaticPoseOptions()
-    lm = np.asarray(landmarks, dtype=np.float64)
-    gap = float(np.linalg.norm(lm[4] - lm[8])) / max(hand_scale_m(lm), 1e-6)
-    return float(_ramp(gap, o.pinch_open_gap, o.pinch_closed_gap))
+    return float(_ramp(pinch_gap(landmarks), o.pinch_open_gap, o.pinch_closed_gap))
 
 
 def static_pose_scores(
@@ -105,8 +103,7 @@ def static_pose_scores(
     thumb_down = float(_ramp(float(-thumb_dir @ up_u), cos_zero, cos_full))
     v_angle = float(np.degrees(np.arccos(np.clip(index_dir @ middle_dir, -1.0, 1.0))))
     v_open = float(_ramp(v_angle, o.v_closed_deg, o.v_open_deg))
-    gap = float(np.linalg.norm(lm[4] - lm[8])) / scale
-    pinch = float(_ramp(gap, o.pinch_zero_gap, o.pinch_full_gap))
+    pinch = float(_ramp(pinch_gap(lm), o.pinch_zero_gap, o.pinch_full_gap))
 
     fist_fingers = min(c_i, c_m, c_r, c_p)
     pointing = min(e_i, c_m, c_r, c_p)
@@ -121,7 +118,6 @@ def static_pose_scores(
         "pinch": pinch,
         "point": min(pointing, 1.0 - index_up),
     }
-    assert tuple(scores) == STATIC_GESTURES
     return scores
 
 

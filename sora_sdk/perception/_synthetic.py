@@ -12,9 +12,9 @@ toward the fingers, +x toward the thumb side, +z out of the palm. ``pose_world_h
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
-from scipy.optimize import least_squares
 
 from ..core.geometry import Pose
 from ..core.sensors import HandJointsSample
@@ -41,7 +41,8 @@ class SyntheticHand:
     curls : per digit (thumb, index, middle, ring, little), 0 = straight, 1 = curled into a fist.
     spread : multiplies the natural splay of the four fingers (2.5 makes a clear V of index and middle).
     pinch_gap_m : when set, the thumb is posed (by a small inverse-kinematics solve) so its tip is
-        this far from the index tip; the thumb curl is then ignored.
+        this far from the index tip, curling the index further where the thumb cannot reach it
+        otherwise; the thumb curl is then ignored.
     scale : uniform size factor (1.0 = adult).
     """
 
@@ -102,6 +103,12 @@ def _finger_chain(k: int, curl: float, spread: float) -> np.ndarray:
 
 def synthetic_hand_local(hand: SyntheticHand) -> np.ndarray:
     """(26, 3) float64 OpenXR joints of a right hand in the hand frame, metres."""
+    return _hand_local(hand).copy()
+
+
+@lru_cache(maxsize=256)
+def _hand_local(hand: SyntheticHand) -> np.ndarray:
+    # Cached: a pinch pose runs a small least-squares solve (~30 ms), and sequences repeat poses.
     joints = np.zeros((26, 3))
     fingers = [_finger_chain(k, hand.curls[k + 1], hand.spread) for k in range(4)]
     for k, chain in enumerate(fingers):
@@ -109,20 +116,29 @@ def synthetic_hand_local(hand: SyntheticHand) -> np.ndarray:
     if hand.pinch_gap_m is None:
         thumb = _thumb_chain(*_thumb_params(hand.curls[0]))
     else:
-        tip = fingers[0][-1]
-        # Aim the thumb tip at a point beside the index tip, on the thumb's side, gap away.
-        target = tip + hand.pinch_gap_m * np.array([0.6, -0.2, 0.77])
-        x0 = np.array(_thumb_params(0.5))
-        res = least_squares(
-            lambda x: _thumb_chain(*x)[-1] - target,
-            x0,
-            bounds=([-0.6, -0.3, 0.0, 0.0], [1.5, 1.4, 1.2, 1.4]),
-        )
-        thumb = _thumb_chain(*res.x)
+        from scipy.optimize import least_squares  # ~0.5 s to import; only pinch poses need it
+
+        gap = hand.pinch_gap_m
+        side = np.array([0.6, -0.2, 0.77])  # the thumb meets the index tip from the thumb's side
+        c0 = hand.curls[1]
+
+        def residual(x: np.ndarray) -> np.ndarray:
+            # The thumb reaches for a point beside the index tip; the index curls further only if
+            # the thumb cannot reach (a 0.1 change of curl costs as much as 2 mm of miss).
+            target = _finger_chain(0, x[4], hand.spread)[-1] + gap * side
+            return np.append(_thumb_chain(*x[:4])[-1] - target, 0.02 * (x[4] - c0))
+
+        x0 = np.array([*_thumb_params(0.5), c0])
+        res = least_squares(residual, x0, bounds=([-0.6, -0.3, 0.0, 0.0, 0.0], [1.5, 1.4, 1.2, 1.4, 1.0]))
+        thumb = _thumb_chain(*res.x[:4])
+        fingers[0] = _finger_chain(0, res.x[4], hand.spread)
+        joints[6:11] = fingers[0]
     joints[2:6] = thumb
     joints[1] = 0.0  # wrist
     joints[0] = 0.5 * (joints[1] + joints[12])  # palm centre: between wrist and middle MCP
-    return joints * hand.scale
+    out = joints * hand.scale
+    out.setflags(write=False)
+    return out
 
 
 def hand_pose_world(wrist_world_m: np.ndarray, fingers_world: np.ndarray, palm_normal_world: np.ndarray) -> Pose:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from ._channels import LatestSlot, LogItem, LogReader, OrderedLog
+from ._channels import EpochChanged, LatestSlot, LogItem, LogReader, OrderedLog
 from ._store import SceneContent, SceneDelta, SceneState, SceneStore, SceneUpdate, UpdateKind
 
 __all__ = [
+    "EpochChanged",
     "LatestSlot",
     "LogItem",
     "LogReader",

@@ -21,7 +21,12 @@ from typing import Generic, TypeVar
 from ..core.errors import ResourceExhaustedError
 from ..core.scene import StreamPosition
 
-__all__ = ["LatestSlot", "LogItem", "LogReader", "OrderedLog"]
+__all__ = ["EpochChanged", "LatestSlot", "LogItem", "LogReader", "OrderedLog"]
+
+
+class EpochChanged(LookupError):
+    """The log started a new epoch (map load) under a reader: its positions mean nothing now."""
+
 
 T = TypeVar("T")
 
@@ -165,11 +170,17 @@ class LogReader(Generic[T]):
             if self.lagged.done() or (log.epoch == self.epoch and self.cursor + 1 < log.oldest_sequence):
                 raise self.lag_error()
             if log.epoch != self.epoch:
-                raise LookupError("epoch changed")
+                raise EpochChanged("epoch changed")
             if log._sequence > self.cursor:
                 items = log.items_after(self.cursor, limit)
                 self.cursor = items[-1].position.sequence
                 return items
+            await log._signal.wait()
+
+    async def wait(self) -> None:
+        """Returns when the log has something after this reader's cursor (or was closed)."""
+        log = self._log
+        while log._closed is None and log._sequence <= self.cursor and log.epoch == self.epoch:
             await log._signal.wait()
 
     def close(self) -> None:

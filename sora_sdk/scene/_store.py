@@ -7,15 +7,19 @@ delta after it, or resume from a position they already applied.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+import numpy as np
 
 from ..core.config import SceneConfig
 from ..core.errors import OutOfRangeError
 from ..core.scene import Anchor, BlockKey, MeshChunk, Plane, Relation, SceneObject, StreamPosition
-from ._channels import LogReader, OrderedLog
+from ._channels import EpochChanged, LogReader, OrderedLog
 
 __all__ = ["SceneContent", "SceneDelta", "SceneState", "SceneStore", "SceneUpdate", "UpdateKind"]
 
@@ -89,12 +93,14 @@ class SceneContent:
 
 @dataclass(frozen=True)
 class SceneUpdate:
-    """What a subscriber receives: a snapshot part or one version's delta."""
+    """What a subscriber receives: a snapshot part, one version's delta, or (byte-budgeted
+    streams) a coalesced delta whose position is the version through which all was delivered."""
 
     position: StreamPosition
     kind: UpdateKind
     delta: SceneDelta
     snapshot_complete: bool = False
+    coalesced: bool = False
 
 
 @dataclass
@@ -239,7 +245,7 @@ class SceneStore:
                 while True:
                     try:
                         batch = await reader.next_batch()
-                    except LookupError:  # a map load started a new epoch: re-snapshot
+                    except EpochChanged:  # a map load started a new epoch: re-snapshot
                         resume_from = None
                         break
                     for item in batch:
@@ -249,5 +255,126 @@ class SceneStore:
             finally:
                 reader.close()
 
+    async def watch_budgeted(
+        self,
+        max_mesh_bytes_per_s: int,
+        priority_points: Callable[[], list[np.ndarray]],
+        resume_from: StreamPosition | None = None,
+        content: SceneContent = SceneContent(),
+        *,
+        rate_hz: float = 10.0,
+        reader_out: list[LogReader[SceneDelta]] | None = None,
+    ) -> AsyncIterator[SceneUpdate]:
+        """Like :meth:`watch`, but mesh chunks go out nearest-first within a byte budget.
+
+        Chunk changes wait in a per-subscriber dict keyed by block (a newer change replaces an
+        older one, so the backlog is bounded by the map's size, not by time). Every 1/rate_hz
+        seconds the changes whose chunk centres are nearest to ``priority_points()`` (the user's
+        head, the gaze hit …) are sent up to the budget, always at least one. Other changes
+        (planes, anchors, objects, tracking) are small and go out at once.
+        """
+        budget_per_tick = max(1.0, max_mesh_bytes_per_s / rate_hz)
+        if resume_from is not None and not self._log.can_resume(resume_from):
+            resume_from = None
+        # (key) -> (chunk or None for a removal, sequence of the change)
+        pending: dict[BlockKey, tuple[MeshChunk | None, int]] = {}
+        snapshot: SceneUpdate | None = None
+        if resume_from is None:
+            snap = self.state.as_delta()
+            start = self.position
+            head = content.filter(dataclasses.replace(snap, upserted_chunks=[]))
+            snapshot = SceneUpdate(start, UpdateKind.SNAPSHOT_BEGIN, head, snapshot_complete=False)
+            if content.mesh:
+                pending = {c.key: (c, start.sequence) for c in snap.upserted_chunks}
+        else:
+            start = resume_from
+        announced = snapshot is None
+        reader = self._log.reader(start)
+        if reader_out is not None:
+            reader_out.append(reader)
+        if snapshot is not None:
+            yield snapshot
+        # Through which version the client has everything: one before the snapshot until it is whole.
+        delivered = start.sequence if snapshot is None else start.sequence - 1
+        try:
+            while True:
+                other = SceneDelta()
+                while self._log.position.sequence > reader.cursor:
+                    for item in await reader.next_batch(1 << 16):
+                        d = content.filter(item.value)
+                        seq = item.position.sequence
+                        for c in d.upserted_chunks:
+                            pending[c.key] = (c, seq)
+                        for k in d.removed_chunks:
+                            pending[k] = (None, seq)
+                        _merge_non_mesh(other, d)
+                chosen = self._pick(pending, priority_points(), budget_per_tick)
+                send = SceneDelta(
+                    upserted_chunks=[c for k in chosen if (c := pending[k][0]) is not None],
+                    removed_chunks=[k for k in chosen if pending[k][0] is None],
+                )
+                _merge_non_mesh(send, other)
+                for k in chosen:
+                    del pending[k]
+                through = min((seq for _, seq in pending.values()), default=reader.cursor + 1) - 1
+                through = max(through, delivered)
+                if not announced and through >= start.sequence:
+                    # Everything of the snapshot has arrived: tell the client its copy is whole.
+                    yield SceneUpdate(StreamPosition(start.epoch, through), UpdateKind.SNAPSHOT_PART, send,
+                                      snapshot_complete=True, coalesced=True)  # fmt: skip
+                    announced, delivered = True, through
+                elif not send.is_empty() or through > delivered:
+                    kind = UpdateKind.DELTA if announced else UpdateKind.SNAPSHOT_PART
+                    yield SceneUpdate(StreamPosition(start.epoch, through), kind, send, coalesced=True)
+                    delivered = through
+                if pending:
+                    await asyncio.sleep(1.0 / rate_hz)
+                else:
+                    await reader.wait()
+        finally:
+            reader.close()
+
+    @staticmethod
+    def _pick(
+        pending: dict[BlockKey, tuple[MeshChunk | None, int]], points: list[np.ndarray], budget: float
+    ) -> list[BlockKey]:
+        if not pending:
+            return []
+        keys = list(pending)
+        if points:
+            centers = np.array(
+                [c.center_world_m() if c is not None else np.zeros(3) for c, _ in pending.values()], dtype=np.float64
+            )
+            dist = np.min(np.linalg.norm(centers[:, None, :] - np.asarray(points)[None, :, :], axis=2), axis=1)
+            # Removals first: they are tiny and stale geometry is worse than missing geometry.
+            dist[[c is None for c, _ in pending.values()]] = -1.0
+            order = np.argsort(dist, kind="stable")
+        else:
+            order = np.arange(len(keys))
+        chosen: list[BlockKey] = []
+        used = 0.0
+        for i in order:
+            c = pending[keys[i]][0]
+            size = 16.0 if c is None else c.vertex_count * 12 + c.triangle_count * 6 + 64
+            if chosen and used + size > budget:
+                break
+            chosen.append(keys[i])
+            used += size
+        return chosen
+
     def chunks_near(self, keys: Iterable[BlockKey]) -> list[MeshChunk]:
         return [self.state.chunks[k] for k in keys if k in self.state.chunks]
+
+
+def _merge_non_mesh(into: SceneDelta, d: SceneDelta) -> None:
+    """Appends the non-mesh changes of ``d`` to ``into`` (later changes win when applied in order)."""
+    into.upserted_planes.extend(d.upserted_planes)
+    into.removed_plane_ids.extend(d.removed_plane_ids)
+    into.upserted_anchors.extend(d.upserted_anchors)
+    into.removed_anchor_ids.extend(d.removed_anchor_ids)
+    into.upserted_objects.extend(d.upserted_objects)
+    into.removed_object_ids.extend(d.removed_object_ids)
+    into.added_relations.extend(d.added_relations)
+    into.removed_relations.extend(d.removed_relations)
+    if d.tracking_state:
+        into.tracking_state = d.tracking_state

@@ -8,7 +8,14 @@ from .._proto.sora.v1 import avatar_pb2, perception_pb2, scene_pb2, types_pb2
 from ..core.avatar import AvatarEvent, CueTarget
 from ..core.geometry import Pose
 from ..core.scene import Anchor, MeshChunk, Plane, RaycastHit, Relation, SceneObject, StreamPosition
-from ..perception import GazeObservation, HandObservation
+from ..perception import (
+    FixationEvent,
+    GazeObservation,
+    GestureEvent,
+    HandObservation,
+    InteractionEvent,
+    PointingEvent,
+)
 from ..scene import SceneDelta, SceneUpdate, UpdateKind
 
 __all__ = [
@@ -173,7 +180,10 @@ def encode_delta_into(msg: scene_pb2.SceneUpdate, d: SceneDelta) -> None:
 
 def encode_scene_update(u: SceneUpdate) -> scene_pb2.SceneUpdate:
     msg = scene_pb2.SceneUpdate(
-        position=encode_position(u.position), kind=_KINDS[u.kind], snapshot_complete=u.snapshot_complete
+        position=encode_position(u.position),
+        kind=_KINDS[u.kind],
+        snapshot_complete=u.snapshot_complete,
+        coalesced=u.coalesced,
     )
     encode_delta_into(msg, u.delta)
     return msg
@@ -238,6 +248,7 @@ def encode_gaze(g: GazeObservation) -> perception_pb2.GazeUpdate:
         gaze_world=types_pb2.Ray(origin_m=vec3(g.origin_world_m), direction=vec3(g.direction_world)),
         confidence=g.confidence,
         dwell_s=g.dwell_s,
+        fixating=g.fixating,
     )
     if g.hit is not None:
         msg.target.CopyFrom(encode_raycast_hit(g.hit))
@@ -319,9 +330,62 @@ def encode_avatar_event(e: AvatarEvent, position: StreamPosition) -> avatar_pb2.
     return msg
 
 
-def encode_perception_event(event: object, position: StreamPosition) -> perception_pb2.WatchPerceptionResponse:
-    """Ordered perception events (gestures, pointing, fixations, interactions).
+def _target(hit: RaycastHit | None) -> types_pb2.SceneTarget:
+    return encode_raycast_hit(hit) if hit is not None else types_pb2.SceneTarget()
 
-    The session publishes no event kinds yet; any object reaching here is a programming error.
-    """
-    raise TypeError(f"no encoder for perception event {type(event).__name__}")
+
+def _phase(phase: object) -> int:
+    return perception_pb2.EventPhase.Value(f"EVENT_PHASE_{str(phase).upper()}")
+
+
+def encode_perception_event(event: object, position: StreamPosition) -> perception_pb2.WatchPerceptionResponse:
+    """Ordered perception events (gestures, pointing, fixations, interactions) -> the stream message."""
+    msg = perception_pb2.WatchPerceptionResponse(position=encode_position(position))
+    if isinstance(event, GestureEvent):
+        msg.gesture.CopyFrom(
+            perception_pb2.GestureEvent(
+                hand_id=event.hand_id,
+                handedness=_HAND.get(event.handedness, types_pb2.HANDEDNESS_UNSPECIFIED),
+                gesture=perception_pb2.GestureType.Value(f"GESTURE_TYPE_{event.gesture.upper()}"),
+                phase=_phase(event.phase),
+                confidence=event.confidence,
+                start_time_s=event.start_time_s,
+                time_s=event.time_s,
+                strength=event.strength,
+                displacement_m=vec3(event.displacement_m),
+            )
+        )
+    elif isinstance(event, PointingEvent):
+        msg.pointing.CopyFrom(
+            perception_pb2.PointingEvent(
+                hand_id=event.hand_id,
+                phase=_phase(event.phase),
+                ray_world=types_pb2.Ray(origin_m=vec3(event.origin_world_m), direction=vec3(event.direction_world)),
+                target=_target(event.hit),
+                time_s=event.time_s,
+            )
+        )
+    elif isinstance(event, FixationEvent):
+        msg.fixation.CopyFrom(
+            perception_pb2.FixationEvent(
+                phase=_phase(event.phase),
+                target=_target(event.hit),
+                start_time_s=event.start_time_s,
+                duration_s=event.duration_s,
+                source=_GAZE_SOURCE.get(event.source, perception_pb2.GAZE_SOURCE_UNSPECIFIED),
+            )
+        )
+    elif isinstance(event, InteractionEvent):
+        msg.interaction.CopyFrom(
+            perception_pb2.InteractionEvent(
+                hand_id=event.hand_id,
+                interaction=perception_pb2.InteractionType.Value(f"INTERACTION_TYPE_{event.interaction.upper()}"),
+                phase=_phase(event.phase),
+                object_id=event.object_id,
+                distance_m=event.distance_m,
+                time_s=event.time_s,
+            )
+        )
+    else:
+        raise TypeError(f"no encoder for perception event {type(event).__name__}")
+    return msg

@@ -29,12 +29,12 @@ from .._proto.sora.v1 import (
     session_pb2,
     session_pb2_grpc,
 )
-from ..core.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
+from ..core.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError, UnavailableError
 from ..core.geometry import Pose
 from ..core.scene import Anchor, StreamPosition
 from ..datasets import RecordingWriter
 from ..dialogue import EmbeddedEngine
-from ..scene import LogReader, SceneContent
+from ..scene import EpochChanged, LogReader, SceneContent
 from ..session import Conversation, Session, SessionManager
 from ._encode import (
     encode_anchor,
@@ -51,6 +51,7 @@ from ._encode import (
     encode_relation,
 )
 from ._encode import encode_scene_update as _encode_update
+from ._encode import vec3 as encode_vec3
 from ._errors import handle_errors
 from ._validate import (
     decode_audio,
@@ -130,6 +131,7 @@ def session_to_proto(s: Session) -> session_pb2.Session:
             voxel_size_m=info.voxel_size_m,
             depth_max_m=info.depth_max_m,
             recording_enabled=info.recording_enabled,
+            up_world=encode_vec3(info.up_world),
         ),
         created_time_s=info.created_time_s,
         stats=session_pb2.SessionStats(
@@ -162,6 +164,12 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
         for name in ("voxel_size_m", "depth_max_m"):
             if not np.isfinite(getattr(o, name)):
                 raise InvalidArgumentError.field(f"options.{name}", "must be finite")
+        up = np.array([0.0, 0.0, 1.0])
+        if o.HasField("up_world"):
+            up = decode_vector3(o.up_world, "options.up_world")
+            if np.linalg.norm(up) < 1e-6:
+                raise InvalidArgumentError.field("options.up_world", "must be non-zero")
+            up = up / np.linalg.norm(up)
         session = await self.manager.create(
             display_name=request.display_name,
             user_id=request.user_id,
@@ -170,6 +178,7 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
             voxel_size_m=o.voxel_size_m,
             depth_max_m=o.depth_max_m,
             recording_enabled=o.recording_enabled,
+            up_world=(float(up[0]), float(up[1]), float(up[2])),
         )
         return session_pb2.CreateSessionResponse(session=session_to_proto(session))
 
@@ -272,9 +281,9 @@ class SensorServicer(sensor_pb2_grpc.SensorServiceServicer):
                     if done is not None:
                         pending.append(done)
                 elif kind == "head_pose":
-                    session.submit_head_pose(decode_head_pose(req.head_pose))
+                    await session.submit_head_pose(decode_head_pose(req.head_pose))
                 elif kind == "hand_joints":
-                    session.submit_hand_joints(decode_hand_joints(req.hand_joints))
+                    await session.submit_hand_joints(decode_hand_joints(req.hand_joints))
                 elif kind == "eye_gaze":
                     await session.submit_eye_gaze(decode_eye_gaze(req.eye_gaze))
                 elif kind == "audio_chunk":
@@ -337,15 +346,23 @@ class SceneServicer(scene_pb2_grpc.SceneServiceServicer):
         )  # fmt: skip
         readers: list[LogReader[Any]] = []
         resume = _position(request.resume_from, "resume_from")
+        if request.max_mesh_bytes_per_s:
+            updates = session.scene.watch_budgeted(
+                request.max_mesh_bytes_per_s, session.priority_points, resume, content, reader_out=readers
+            )
+        else:
+            updates = session.scene.watch(resume, content, reader_out=readers)
         session.subscribers += 1
         try:
-            async for update in session.scene.watch(resume, content, reader_out=readers):
+            async for update in updates:
                 msg = scene_pb2.WatchSceneResponse(update=_encode_update(update))
                 if update.kind.value == "delta" or update.snapshot_complete:
                     resume = update.position  # what the client has once this message arrives
                 elif update.kind.value == "snapshot_begin":
                     resume = None
                 await _write_or_cut(context, msg, readers[-1], resume or StreamPosition(0, 0))
+        except EpochChanged:  # the map was reloaded under a budgeted stream: the client resumes
+            raise UnavailableError("the scene was reset; resume to get a snapshot", reason="SCENE_RESET") from None
         finally:
             session.subscribers -= 1
 

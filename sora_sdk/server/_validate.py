@@ -180,8 +180,8 @@ def decode_camera_frame(
     pose = None
     if f.HasField("pose_world_camera"):
         pose = decode_pose(f.pose_world_camera, f"{field}.pose_world_camera")
-    elif pose_required:
-        raise _bad(f"{field}.pose_world_camera", "is required for sessions with POSE_SOURCE_CLIENT")
+    elif pose_required and f.HasField("depth"):
+        raise _bad(f"{field}.pose_world_camera", "is required with depth in sessions with POSE_SOURCE_CLIENT")
     depth = None
     scale = 0.001
     if f.HasField("depth"):

@@ -32,6 +32,7 @@ class SessionManager:
         voxel_size_m: float = 0.0,
         depth_max_m: float = 0.0,
         recording_enabled: bool = False,
+        up_world: tuple[float, float, float] = (0.0, 0.0, 1.0),
     ) -> Session:
         if len(self._sessions) >= self.config.session.max_sessions:
             raise ResourceExhaustedError(
@@ -53,6 +54,7 @@ class SessionManager:
             depth_max_m=depth_max,
             recording_enabled=recording_enabled,
             created_time_s=time.time(),
+            up_world=up_world,
         )
         session = Session(info, self.config, self.executor)
         self._sessions[info.session_id] = session

@@ -32,8 +32,14 @@ from ..core.errors import FailedPreconditionError
 from ..core.geometry import Pose
 from ..core.scene import Anchor, RaycastHit, StreamPosition
 from ..core.sensors import CameraFrame, EyeGazeSample, HandJointsSample, HeadPoseSample
-from ..mapping import Mapper, load_map, save_map
-from ..perception import GazeObservation, HandObservation, hand_from_device_joints, resolve_gaze
+from ..mapping import Mapper, PlaneTracker, load_map, save_map
+from ..perception import (
+    GazeObservation,
+    HandObservation,
+    Perception,
+    PerceptionOptions,
+    SceneRaycaster,
+)
 from ..scene import LatestSlot, OrderedLog, SceneDelta, SceneState, SceneStore
 
 __all__ = ["IngestStats", "Session", "SessionInfo"]
@@ -52,6 +58,7 @@ class SessionInfo:
     depth_max_m: float
     recording_enabled: bool
     created_time_s: float
+    up_world: tuple[float, float, float] = (0.0, 0.0, 1.0)
 
 
 @dataclass
@@ -83,7 +90,9 @@ class Session:
         self._executor = executor
         mapper_cfg = replace(config.mapper, voxel_size_m=info.voxel_size_m, depth_max_m=info.depth_max_m)
         self.mapper = Mapper(mapper_cfg)
+        self.plane_tracker = PlaneTracker(voxel_size_m=info.voxel_size_m)
         self._mapper_lock = asyncio.Lock()
+        self._mesh_lock = asyncio.Lock()
         epoch = uuid.uuid4().int >> 66  # fits in 62 bits; a new server gets new epochs
         self.scene = SceneStore(config.scene, epoch=epoch)
         self.hands: LatestSlot[list[HandObservation]] = LatestSlot()
@@ -100,15 +109,25 @@ class Session:
         self.sensor_streams = 0
         self.subscribers = 0
         self.head_pose: HeadPoseSample | None = None
+        # Perception state is touched by one executor call at a time (the perception lock).
+        self.perception = Perception(PerceptionOptions(camera_hands=config.session.camera_hands))
+        self.raycaster = SceneRaycaster(mesh_raycast=self.mapper.raycast)
+        self._perception_lock = asyncio.Lock()
         self._device_hands: dict[str, HandObservation] = {}
-        self._hand_ids: dict[str, int] = {}
+        self._camera_hands: list[HandObservation] = []
+        self._camera_frame: CameraFrame | None = None  # latest-wins: hands follow the present
+        self._camera_frame_ready = asyncio.Event()
+        self._camera_time_s = -np.inf
+        self._perceiving = False
         self._queue: deque[_QueuedFrame] = deque()
         self._queue_changed = asyncio.Event()
         self._space = asyncio.Condition()
         self._busy = False
         self._dirty = False
         self._last_mesh = 0.0
-        self._worker = asyncio.get_running_loop().create_task(self._run(), name=f"session-{info.session_id}")
+        loop = asyncio.get_running_loop()
+        self._worker = loop.create_task(self._run(), name=f"session-{info.session_id}")
+        self._perception_worker = loop.create_task(self._run_perception(), name=f"perception-{info.session_id}")
 
     # ---- ingest -------------------------------------------------------------------------
 
@@ -120,6 +139,9 @@ class Session:
         """
         self._check_open()
         self.stats.frames_received += 1
+        if frame.color is not None and self.config.session.camera_hands:
+            self._camera_frame = frame
+            self._camera_frame_ready.set()
         if frame.depth is None:
             self.stats.drops["no_depth"] += 1
             return None
@@ -142,44 +164,72 @@ class Session:
 
     async def flush(self) -> None:
         """Waits until every queued frame is fused and the mesh is up to date."""
-        while self._queue or self._busy:
+        while self._queue or self._busy or self._camera_frame is not None or self._perceiving:
             await asyncio.sleep(0.005)
         await self.update_mesh()
 
-    def submit_head_pose(self, sample: HeadPoseSample) -> None:
-        self.head_pose = sample
-        if self.info.pose_source == "client":
-            pass  # head gaze is used only when no eye tracking arrives (issue 4 adds the policy)
+    async def _perceive(self, fn: Callable[..., Any], *args: Any) -> Any:
+        async with self._perception_lock:
+            return await self._in_executor(fn, *args, self.raycaster)
 
-    def submit_hand_joints(self, sample: HandJointsSample) -> None:
-        if sample.positions_world_m.size == 0:
+    def _publish_perception(self, events: list[Any]) -> None:
+        for event in events:
+            self.events.append(event)
+
+    def _publish_hands(self) -> None:
+        self.hands.publish([*self._camera_hands, *self._device_hands.values()])
+
+    async def submit_head_pose(self, sample: HeadPoseSample) -> None:
+        """The head pose: gesture reference frame, mesh priority, and head gaze without eye tracking."""
+        self.head_pose = sample
+        gaze, events = await self._perceive(self.perception.process_head_pose, sample)
+        if gaze is not None:
+            self.gaze.publish(gaze)
+        self._publish_perception(events)
+
+    async def submit_hand_joints(self, sample: HandJointsSample) -> None:
+        hand, events = await self._perceive(self.perception.process_device_hand, sample)
+        if hand is None:
             self._device_hands.pop(sample.handedness, None)
         else:
-            hand_id = self._hand_ids.setdefault(sample.handedness, len(self._hand_ids) + 1)
-            self._device_hands[sample.handedness] = hand_from_device_joints(sample, hand_id)
-        self.hands.publish(list(self._device_hands.values()))
+            self._device_hands[sample.handedness] = hand
+        self._publish_hands()
+        self._publish_perception(events)
 
     async def submit_eye_gaze(self, sample: EyeGazeSample) -> None:
-        obs = resolve_gaze(
-            self._raycast_chunks,
-            capture_time_s=sample.capture_time_s,
-            source="eye_tracking",
-            origin_world_m=sample.origin_world_m,
-            direction_world=sample.direction_world,
-            confidence=sample.confidence,
-            previous=self.gaze.value,
-        )
-        self.gaze.publish(obs)
+        gaze, events = await self._perceive(self.perception.process_eye_gaze, sample)
+        if gaze is not None:
+            self.gaze.publish(gaze)
+        self._publish_perception(events)
+
+    async def _run_perception(self) -> None:
+        """Camera hands on the newest colour frame; frames that arrive while busy are skipped."""
+        while not self.closed:
+            await self._camera_frame_ready.wait()
+            self._camera_frame_ready.clear()
+            frame, self._camera_frame = self._camera_frame, None
+            if frame is None or frame.capture_time_s <= self._camera_time_s:
+                continue  # MediaPipe's video mode needs increasing timestamps across all streams
+            self._camera_time_s = frame.capture_time_s
+            self._perceiving = True
+            try:
+                hands, events = await self._perceive(self.perception.process_camera_frame, frame)
+            except Exception:
+                log.exception("session %s: camera hands failed on frame %d", self.info.session_id, frame.sequence)
+                continue
+            finally:
+                self._perceiving = False
+            if hands or self._camera_hands:
+                self._camera_hands = hands
+                self._publish_hands()
+            self._publish_perception(events)
 
     # ---- queries ------------------------------------------------------------------------
-
-    def _raycast_chunks(self, origin: np.ndarray, direction: np.ndarray, max_distance_m: float) -> RaycastHit | None:
-        return self.mapper.raycast(origin, direction, max_distance_m)
 
     async def raycast(self, origin: np.ndarray, direction: np.ndarray, max_distance_m: float) -> RaycastHit | None:
         self._check_open()
         async with self._mapper_lock:
-            return await self._in_executor(self.mapper.raycast, origin, direction, max_distance_m)
+            return await self._in_executor(self.raycaster, origin, direction, max_distance_m)
 
     async def export_mesh(self, path: str) -> None:
         async with self._mapper_lock:
@@ -204,7 +254,22 @@ class Session:
         for item in extra.get("anchors", []):
             a = _anchor_from_json(item)
             state.anchors[a.anchor_id] = a
-        return self.scene.restart(uuid.uuid4().int >> 66, state)
+        position = self.scene.restart(uuid.uuid4().int >> 66, state)
+        async with self._mesh_lock:
+            await self._update_planes(list(state.chunks), reset=True)
+        return position
+
+    def priority_points(self) -> list[np.ndarray]:
+        """Where the user is and looks (world metres): mesh streaming sends chunks nearest these first."""
+        points = []
+        if self.head_pose is not None:
+            points.append(self.head_pose.pose_world_head.translation)
+        elif self.mapper.last_pose is not None:
+            points.append(self.mapper.last_pose.translation)
+        gaze = self.gaze.value
+        if gaze is not None and gaze.hit is not None:
+            points.append(np.asarray(gaze.hit.point_world_m, dtype=np.float64))
+        return points
 
     def add_anchor(self, anchor: Anchor) -> None:
         self._check_open()
@@ -299,15 +364,34 @@ class Session:
         return ""
 
     async def update_mesh(self) -> None:
-        """Re-meshes the dirty blocks and commits the changed chunks as one scene version."""
-        self._dirty = False
-        self._last_mesh = time.monotonic()
-        t0 = time.perf_counter()
-        async with self._mapper_lock:
-            update = await self._in_executor(self.mapper.update_mesh)
-        self.stats.mesh_times_s.append(time.perf_counter() - t0)
-        if update.upserted or update.removed:
-            self.scene.commit(SceneDelta(upserted_chunks=list(update.upserted), removed_chunks=list(update.removed)))
+        """Re-meshes the dirty blocks and commits the changed chunks as one scene version, then
+        the planes they changed as the next. One update at a time (flush waits for the worker's)."""
+        async with self._mesh_lock:
+            self._dirty = False
+            self._last_mesh = time.monotonic()
+            t0 = time.perf_counter()
+            async with self._mapper_lock:
+                update = await self._in_executor(self.mapper.update_mesh)
+            self.stats.mesh_times_s.append(time.perf_counter() - t0)
+            if update.upserted or update.removed:
+                delta = SceneDelta(upserted_chunks=list(update.upserted), removed_chunks=list(update.removed))
+                self.scene.commit(delta)
+                await self._update_planes([c.key for c in update.upserted] + list(update.removed))
+
+    async def _update_planes(self, changed: list[Any], *, reset: bool = False) -> None:
+        """Re-fits the planes the changed chunks belong to and commits them as their own version."""
+        chunks = self.scene.state.chunks
+
+        def run() -> Any:
+            removed = self.plane_tracker.reset().removed if reset else []
+            planes = self.plane_tracker.update(chunks, changed, up_world=self.info.up_world)
+            return planes, removed + list(planes.removed)
+
+        planes, removed = await self._in_executor(run)
+        if planes.upserted or removed:
+            self.raycaster.set_planes(self.plane_tracker.planes.values())
+            self.perception.set_planes(self.plane_tracker.planes.values())
+            self.scene.commit(SceneDelta(upserted_planes=list(planes.upserted), removed_plane_ids=removed))
 
     # ---- lifecycle ----------------------------------------------------------------------
 
@@ -327,11 +411,13 @@ class Session:
             if item.done is not None and not item.done.done():
                 item.done.set_result("closed")
         self._queue.clear()
-        self._worker.cancel()
-        try:
-            await self._worker
-        except (asyncio.CancelledError, Exception):
-            pass
+        for task in (self._worker, self._perception_worker):
+            task.cancel()
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):
+                pass
+        await asyncio.get_running_loop().run_in_executor(self._executor, self.perception.close)
         self.scene.close(error)
         self.events.close(error)
         self.avatar_events.close(error)

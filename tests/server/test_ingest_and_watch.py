@@ -185,3 +185,34 @@ async def test_stalled_subscriber_is_cut_off_without_slowing_a_healthy_one(tum_f
             await stalled_channel.close()
     finally:
         await running.stop(0.2)
+
+
+async def test_byte_budgeted_stream_sends_nearest_chunks_first_and_converges(client: SoraClient, tum_frames) -> None:
+    from sora_sdk.core.sensors import HeadPoseSample
+
+    session = await client.create_session()
+    await session.stream_frames(tum_frames, lossless=True, color_encoding="raw", depth_encoding="raw")
+    head = tum_frames[0].pose_world_camera
+    await session.stream_sensor_data([HeadPoseSample(100.0, head)], stream_name="head")
+    scene = await session.get_scene(include_mesh=True)
+    # Head gaze (no eye tracking): the head's forward ray lands on the desk; near it is a priority too.
+    hit = await session.raycast(head.translation, head.rotation[:, 2])
+    assert hit is not None
+    points = np.stack([head.translation, [hit.point_world_m.x, hit.point_world_m.y, hit.point_world_m.z]])
+    total = sum(c.ByteSize() for c in scene.chunks)
+    budget = total // 4  # about four seconds of mesh at 10 messages per second
+    mirror = SceneMirror()
+    sizes, order = [], []
+    async for update in session.watch_scene(max_mesh_bytes_per_s=budget):
+        mirror.apply(update)
+        sizes.append(sum(c.ByteSize() for c in update.message.upserted_chunks))
+        order.extend(np.linalg.norm(c.center_world_m() - points, axis=1).min() for c in update.upserted_chunks)
+        if update.snapshot_complete:
+            break
+    _assert_mirror_equals_scene(mirror, scene)
+    # Every message stays near the per-tick budget (one chunk may exceed it on its own).
+    largest = max(c.ByteSize() for c in scene.chunks)
+    assert max(sizes) <= budget / 10 + largest
+    assert len(sizes) >= 8
+    # Nearest first: distances to the head or the gazed point never decrease across the whole stream.
+    assert order == sorted(order)

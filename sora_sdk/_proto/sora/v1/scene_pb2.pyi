@@ -605,8 +605,14 @@ class WatchSceneRequest(google.protobuf.message.Message):
     SESSION_ID_FIELD_NUMBER: builtins.int
     RESUME_FROM_FIELD_NUMBER: builtins.int
     CONTENT_FIELD_NUMBER: builtins.int
+    MAX_MESH_BYTES_PER_S_FIELD_NUMBER: builtins.int
     session_id: builtins.str
     """The session."""
+    max_mesh_bytes_per_s: builtins.int
+    """Mesh bandwidth budget, bytes per second; 0 for no limit. With a budget, pending chunk changes
+    are merged per chunk and sent nearest-first (to the user's head, and to what they look at),
+    and a message may carry several versions at once (`coalesced`).
+    """
     @property
     def resume_from(self) -> sora_sdk._proto.sora.v1.types_pb2.StreamPosition:
         """The last position this client applied; unset for a fresh snapshot."""
@@ -621,9 +627,10 @@ class WatchSceneRequest(google.protobuf.message.Message):
         session_id: builtins.str = ...,
         resume_from: sora_sdk._proto.sora.v1.types_pb2.StreamPosition | None = ...,
         content: global___SceneContent | None = ...,
+        max_mesh_bytes_per_s: builtins.int = ...,
     ) -> None: ...
     def HasField(self, field_name: typing.Literal["content", b"content", "resume_from", b"resume_from"]) -> builtins.bool: ...
-    def ClearField(self, field_name: typing.Literal["content", b"content", "resume_from", b"resume_from", "session_id", b"session_id"]) -> None: ...
+    def ClearField(self, field_name: typing.Literal["content", b"content", "max_mesh_bytes_per_s", b"max_mesh_bytes_per_s", "resume_from", b"resume_from", "session_id", b"session_id"]) -> None: ...
 
 global___WatchSceneRequest = WatchSceneRequest
 
@@ -650,6 +657,7 @@ class SceneUpdate(google.protobuf.message.Message):
     REMOVED_RELATIONS_FIELD_NUMBER: builtins.int
     TRACKING_STATE_FIELD_NUMBER: builtins.int
     SERVER_TIME_S_FIELD_NUMBER: builtins.int
+    COALESCED_FIELD_NUMBER: builtins.int
     kind: global___SceneUpdateKind.ValueType
     """Snapshot or delta."""
     snapshot_complete: builtins.bool
@@ -658,6 +666,11 @@ class SceneUpdate(google.protobuf.message.Message):
     """Mapping state, when it changed."""
     server_time_s: builtins.float
     """Server time of the update, seconds since the Unix epoch."""
+    coalesced: builtins.bool
+    """True when this message merges changes of several versions (byte-budgeted streams); `position`
+    is then the version through which every change has been delivered, so resuming from it never
+    misses one. Positions never decrease.
+    """
     @property
     def position(self) -> sora_sdk._proto.sora.v1.types_pb2.StreamPosition:
         """The position this update brings the subscriber to."""
@@ -720,9 +733,10 @@ class SceneUpdate(google.protobuf.message.Message):
         removed_relations: collections.abc.Iterable[global___Relation] | None = ...,
         tracking_state: global___TrackingState.ValueType = ...,
         server_time_s: builtins.float = ...,
+        coalesced: builtins.bool = ...,
     ) -> None: ...
     def HasField(self, field_name: typing.Literal["position", b"position"]) -> builtins.bool: ...
-    def ClearField(self, field_name: typing.Literal["added_relations", b"added_relations", "kind", b"kind", "position", b"position", "removed_anchor_ids", b"removed_anchor_ids", "removed_chunks", b"removed_chunks", "removed_object_ids", b"removed_object_ids", "removed_plane_ids", b"removed_plane_ids", "removed_relations", b"removed_relations", "server_time_s", b"server_time_s", "snapshot_complete", b"snapshot_complete", "tracking_state", b"tracking_state", "upserted_anchors", b"upserted_anchors", "upserted_chunks", b"upserted_chunks", "upserted_objects", b"upserted_objects", "upserted_planes", b"upserted_planes"]) -> None: ...
+    def ClearField(self, field_name: typing.Literal["added_relations", b"added_relations", "coalesced", b"coalesced", "kind", b"kind", "position", b"position", "removed_anchor_ids", b"removed_anchor_ids", "removed_chunks", b"removed_chunks", "removed_object_ids", b"removed_object_ids", "removed_plane_ids", b"removed_plane_ids", "removed_relations", b"removed_relations", "server_time_s", b"server_time_s", "snapshot_complete", b"snapshot_complete", "tracking_state", b"tracking_state", "upserted_anchors", b"upserted_anchors", "upserted_chunks", b"upserted_chunks", "upserted_objects", b"upserted_objects", "upserted_planes", b"upserted_planes"]) -> None: ...
 
 global___SceneUpdate = SceneUpdate
 

@@ -255,7 +255,9 @@ class CameraFrame(google.protobuf.message.Message):
 
     @property
     def pose_world_camera(self) -> sora_sdk._proto.sora.v1.types_pb2.Pose:
-        """Camera pose at capture time (OpenCV camera axes); required for POSE_SOURCE_CLIENT."""
+        """Camera pose at capture time (OpenCV camera axes); required with depth for POSE_SOURCE_CLIENT.
+        Colour-only frames without a pose still feed camera hands (in the camera's frame).
+        """
 
     @property
     def color(self) -> global___ColorImage:

@@ -102,6 +102,7 @@ class SessionOptions(google.protobuf.message.Message):
     VOXEL_SIZE_M_FIELD_NUMBER: builtins.int
     DEPTH_MAX_M_FIELD_NUMBER: builtins.int
     RECORDING_ENABLED_FIELD_NUMBER: builtins.int
+    UP_WORLD_FIELD_NUMBER: builtins.int
     pose_source: global___PoseSource.ValueType
     """Where camera poses come from."""
     voxel_size_m: builtins.float
@@ -110,6 +111,12 @@ class SessionOptions(google.protobuf.message.Message):
     """Depth readings farther than this are ignored, metres; 0 for the server default."""
     recording_enabled: builtins.bool
     """Opt in to recording every sensor message to disk (off by default: frames live in memory only)."""
+    @property
+    def up_world(self) -> sora_sdk._proto.sora.v1.types_pb2.Vector3:
+        """The world's up direction (against gravity), used to label planes; unset for +Z. Worlds that
+        come from OpenXR or Unity tracking (converted to right-handed) usually have +Y up.
+        """
+
     def __init__(
         self,
         *,
@@ -117,8 +124,10 @@ class SessionOptions(google.protobuf.message.Message):
         voxel_size_m: builtins.float = ...,
         depth_max_m: builtins.float = ...,
         recording_enabled: builtins.bool = ...,
+        up_world: sora_sdk._proto.sora.v1.types_pb2.Vector3 | None = ...,
     ) -> None: ...
-    def ClearField(self, field_name: typing.Literal["depth_max_m", b"depth_max_m", "pose_source", b"pose_source", "recording_enabled", b"recording_enabled", "voxel_size_m", b"voxel_size_m"]) -> None: ...
+    def HasField(self, field_name: typing.Literal["up_world", b"up_world"]) -> builtins.bool: ...
+    def ClearField(self, field_name: typing.Literal["depth_max_m", b"depth_max_m", "pose_source", b"pose_source", "recording_enabled", b"recording_enabled", "up_world", b"up_world", "voxel_size_m", b"voxel_size_m"]) -> None: ...
 
 global___SessionOptions = SessionOptions
 

@@ -1,0 +1,43 @@
+"""Benchmarks that print ratios against baselines measured in the same run (``sora bench SUITE``).
+
+Benchmarks measure; tests do not assert their speed targets. Each suite prints one line per metric
+(measured value, baseline, ratio, target, PASS / MISS / INFO) and can write the same as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from ._report import Metric, Report
+
+__all__ = ["Metric", "Report", "run_bench"]
+
+SUITES = ("mapping",)
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    """Run ``args.suite`` with ``args.frames`` frames; write ``args.json`` when set.
+
+    Returns 0 when the suite ran (a missed target is reported, not an error), 2 for an unknown suite.
+    """
+    suite = getattr(args, "suite", "mapping")
+    frames = int(getattr(args, "frames", None) or 40)
+    json_path = getattr(args, "json", None)
+    if suite != "mapping":
+        print(f"unknown benchmark suite {suite!r}; choose from {', '.join(SUITES)}", file=sys.stderr)
+        return 2
+    from ._mapping import run_mapping
+
+    t0 = time.perf_counter()
+
+    def log(line: str) -> None:
+        print(f"[{time.perf_counter() - t0:6.1f} s] {line}", file=sys.stderr, flush=True)
+
+    report = run_mapping(frames, log=log)
+    log("done")
+    print(report.format(), flush=True)
+    if json_path:
+        print(f"results written to {report.write_json(json_path)}", file=sys.stderr)
+    return 0

@@ -1,0 +1,88 @@
+"""Perception through the service: camera hands, device-hand gestures and gaze fixations as streams."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import numpy as np
+from PIL import Image
+
+from sora_sdk.client import SoraClient
+from sora_sdk.core.geometry import Intrinsics
+from sora_sdk.core.sensors import CameraFrame, EyeGazeSample
+from tests.conftest import DATA
+from tests.perception.perception_helpers import device_hand
+
+
+async def _collect(stream, until, timeout_s: float = 20.0) -> list:
+    out = []
+
+    async def run() -> None:
+        async for msg in stream:
+            out.append(msg)
+            if until(out):
+                return
+
+    await asyncio.wait_for(run(), timeout_s)
+    return out
+
+
+async def test_hands_jpg_gives_two_hands_within_mediapipes_threshold(client: SoraClient) -> None:
+    expected = json.loads((DATA / "images" / "EXPECTED.json").read_text())["hands.jpg"]["mediapipe_python"]
+    threshold = expected["threshold_px_full_model(model_complexity=1)"]
+    image = np.asarray(Image.open(DATA / "images" / "hands.jpg").convert("RGB"))
+    h, w = image.shape[:2]
+    frame = CameraFrame(1, 1.0, Intrinsics(w, h, 0.9 * w, 0.9 * w, w / 2, h / 2), None, image, None)
+    session = await client.create_session()
+    stream = session.watch_perception(include_gaze=False)
+    await session.stream_frames([frame], lossless=True, color_encoding="png", stream_name="cam")
+    msgs = await _collect(stream, lambda m: len(m[-1].hands.hands) == 2)
+    hands = msgs[-1].hands.hands
+    found = [np.array([[p.x, p.y] for p in hand.landmarks_px]) for hand in hands]
+    for want in expected["expected_xy_per_hand_21"]:
+        want = np.asarray(want, dtype=float)
+        err = min(np.abs(f - want).max() for f in found)
+        assert err < threshold, err
+    assert all(len(hand.landmarks_world_m) == 21 and hand.source == 1 for hand in hands)
+    await stream.aclose()
+
+
+async def test_device_hand_gestures_arrive_as_ordered_events(client: SoraClient) -> None:
+    session = await client.create_session()
+    stream = session.watch_perception(include_hands=False, include_gaze=False)
+    samples = [device_hand("thumb_up", 0.02 * i) for i in range(15)]
+    samples += [device_hand("victory", 0.3 + 0.02 * i) for i in range(15)]
+    sender = asyncio.create_task(session.stream_sensor_data(samples, stream_name="hands"))
+    msgs = await _collect(
+        stream, lambda m: any(x.gesture.gesture == 6 and x.gesture.phase == 1 for x in m if x.HasField("gesture"))
+    )
+    await sender
+    events = [(m.gesture.gesture, m.gesture.phase) for m in msgs if m.WhichOneof("item") == "gesture"]
+    # thumb_up (5) starts, ends when the pose changes, then victory (6) starts: no flicker in between.
+    assert events[:3] == [(5, 1), (5, 3), (6, 1)]
+    positions = [m.position.sequence for m in msgs]
+    assert positions == sorted(positions)
+    await stream.aclose()
+
+
+async def test_gaze_fixations_on_the_map(client: SoraClient, tum_frames) -> None:
+    session = await client.create_session()
+    await session.stream_frames(tum_frames, lossless=True, color_encoding="raw", depth_encoding="raw")
+    cam = tum_frames[4].pose_world_camera
+    origin, forward = cam.translation, cam.rotation[:, 2]
+    side = cam.rotation @ np.array([np.sin(0.3), 0.0, np.cos(0.3)])
+    # 0.5 s on one spot, a saccade, 0.5 s on another, at 60 Hz.
+    gazes = [EyeGazeSample(20.0 + i / 60, origin, forward, 0.9) for i in range(30)]
+    gazes += [EyeGazeSample(20.5 + i / 60, origin, side, 0.9) for i in range(30)]
+    stream = session.watch_perception(include_hands=False, include_gaze=False)
+    sender = asyncio.create_task(session.stream_sensor_data(gazes, stream_name="eyes"))
+    msgs = await _collect(stream, lambda m: sum(x.WhichOneof("item") == "fixation" for x in m) >= 3)
+    await sender
+    fix = [m.fixation for m in msgs if m.WhichOneof("item") == "fixation"]
+    assert [f.phase for f in fix[:3]] == [1, 3, 1]  # start, end, start
+    first = fix[1]
+    assert abs(first.start_time_s - 20.0) < 1 / 60 + 1e-6
+    assert 0.45 < first.duration_s < 0.55
+    assert first.target.distance_m > 0.2  # the fixation landed on the fused surface
+    await stream.aclose()
