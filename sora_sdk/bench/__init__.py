@@ -14,7 +14,7 @@ from ._report import Metric, Report
 
 __all__ = ["Metric", "Report", "run_bench"]
 
-SUITES = ("mapping",)
+SUITES = ("mapping", "perception", "avatar")
 
 
 def run_bench(args: argparse.Namespace) -> int:
@@ -25,17 +25,34 @@ def run_bench(args: argparse.Namespace) -> int:
     suite = getattr(args, "suite", "mapping")
     frames = int(getattr(args, "frames", None) or 40)
     json_path = getattr(args, "json", None)
-    if suite != "mapping":
+    if suite not in SUITES:
         print(f"unknown benchmark suite {suite!r}; choose from {', '.join(SUITES)}", file=sys.stderr)
         return 2
-    from ._mapping import run_mapping
-
     t0 = time.perf_counter()
 
     def log(line: str) -> None:
         print(f"[{time.perf_counter() - t0:6.1f} s] {line}", file=sys.stderr, flush=True)
 
-    report = run_mapping(frames, log=log)
+    if suite == "avatar":
+        import json
+
+        from ..dialogue import bench_avatar
+
+        result = bench_avatar()
+        log("done")
+        print(result.format(), flush=True)
+        if json_path:
+            with open(json_path, "w") as f:
+                json.dump(result.as_dict(), f, indent=2)
+        return 0
+    if suite == "perception":
+        from ._perception import run_perception
+
+        report = run_perception(frames, log=log)
+    else:
+        from ._mapping import run_mapping
+
+        report = run_mapping(frames, log=log)
     log("done")
     print(report.format(), flush=True)
     if json_path:

@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--frames", help="A:B slice of frames")
 
     b = sub.add_parser("bench", help="benchmarks that print ratios against a baseline measured in the same run")
-    b.add_argument("suite", choices=["mapping"], help="which benchmark")
+    b.add_argument("suite", choices=["mapping", "perception", "avatar"], help="which benchmark")
     b.add_argument("--frames", type=int, default=40, help="frames per measurement")
     b.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     return ap

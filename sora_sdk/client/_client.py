@@ -182,6 +182,18 @@ class Conversation:
     async def say(self, text: str) -> None:
         await self._outbox.put(avatar_pb2.ConverseRequest(text=avatar_pb2.UserText(text=text)))
 
+    async def send_audio(self, pcm16: np.ndarray, sample_rate_hz: int, *, end_of_utterance: bool = False) -> None:
+        """User speech, (n,) int16 mono; the server detects the end of the utterance itself."""
+        await self._outbox.put(
+            avatar_pb2.ConverseRequest(
+                audio=avatar_pb2.UserAudio(
+                    sample_rate_hz=sample_rate_hz,
+                    pcm16=np.asarray(pcm16, dtype="<i2").tobytes(),
+                    end_of_utterance=end_of_utterance,
+                )
+            )
+        )
+
     async def interrupt(self, reason: str = "") -> None:
         await self._outbox.put(avatar_pb2.ConverseRequest(interrupt=avatar_pb2.Interrupt(reason=reason)))
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "DialogueConfig",
     "MapperConfig",
     "SceneConfig",
     "ServerConfig",
@@ -83,6 +84,17 @@ class SessionConfig:
 
 
 @dataclass(frozen=True)
+class DialogueConfig:
+    """The avatar's engines."""
+
+    llm_base_url: str = _opt("", "OpenAI-compatible API root for DIALOGUE_ENGINE_LLM (e.g. http://127.0.0.1:8080/v1)")
+    llm_model: str = _opt("", "model name sent to the LLM endpoint")
+    llm_api_key_env: str = _opt("SORA_LLM_API_KEY", "environment variable holding the LLM endpoint's bearer token")
+    memory_file: str = _opt("memory.sqlite", "per-user memory store, relative to server.data_dir")
+    realtime_speech: bool = _opt(True, "pace speech chunks at playback speed (interrupts cut where the user is)")
+
+
+@dataclass(frozen=True)
 class ServerConfig:
     """The gRPC endpoint."""
 
@@ -110,6 +122,7 @@ class SoraConfig:
     mapper: MapperConfig = field(default_factory=MapperConfig)
     scene: SceneConfig = field(default_factory=SceneConfig)
     session: SessionConfig = field(default_factory=SessionConfig)
+    dialogue: DialogueConfig = field(default_factory=DialogueConfig)
 
     def with_overrides(self, overrides: dict[str, Any]) -> SoraConfig:
         """``{"server.port": 0, "mapper.voxel_size_m": 0.01}`` -> a new config."""

@@ -300,6 +300,12 @@ def encode_avatar_event(e: AvatarEvent, position: StreamPosition) -> avatar_pb2.
             avatar_pb2.VisemeKey(viseme=avatar_pb2.Viseme.Value(f"VISEME_{v.upper()}"), start_s=s, weight=w)
             for v, s, w in e.visemes
         )
+        msg.visemes.blendshapes.extend(
+            avatar_pb2.BlendshapeFrame(
+                time_s=t, weights=[avatar_pb2.BlendshapeWeight(name=k, weight=w) for k, w in weights.items()]
+            )
+            for t, weights in e.blendshapes
+        )
     elif e.kind == "emotion":
         msg.emotion.CopyFrom(
             avatar_pb2.EmotionCue(
@@ -308,7 +314,9 @@ def encode_avatar_event(e: AvatarEvent, position: StreamPosition) -> avatar_pb2.
         )
     elif e.kind in ("look_at", "point_at"):
         assert e.target is not None
-        getattr(msg, e.kind).CopyFrom(avatar_pb2.TargetCue(target=_cue_target(e.target), start_s=e.start_s))
+        getattr(msg, e.kind).CopyFrom(
+            avatar_pb2.TargetCue(target=_cue_target(e.target), start_s=e.start_s, duration_s=e.duration_s)
+        )
     elif e.kind == "body":
         msg.body.CopyFrom(
             avatar_pb2.BodyCue(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import platform
 import re
@@ -33,9 +32,9 @@ from ..core.errors import FailedPreconditionError, InvalidArgumentError, NotFoun
 from ..core.geometry import Pose
 from ..core.scene import Anchor, StreamPosition
 from ..datasets import RecordingWriter
-from ..dialogue import EmbeddedEngine
+from ..dialogue import EmbeddedEngine, EmbeddedEngineOptions, LlmEngine, LlmOptions
 from ..scene import EpochChanged, LogReader, SceneContent
-from ..session import Conversation, Session, SessionManager
+from ..session import Conversation, ConversationOptions, Session, SessionManager
 from ._encode import (
     encode_anchor,
     encode_avatar_event,
@@ -554,6 +553,27 @@ class PerceptionServicer(perception_pb2_grpc.PerceptionServiceServicer):
 class AvatarServicer(avatar_pb2_grpc.AvatarServiceServicer):
     def __init__(self, manager: SessionManager) -> None:
         self.manager = manager
+        self._embedded: EmbeddedEngine | None = None
+
+    def _engine(self, kind: int) -> Any:
+        cfg = self.manager.config
+        memory = str(cfg.server.resolved_data_dir() / cfg.dialogue.memory_file)
+        if kind == avatar_pb2.DIALOGUE_ENGINE_LLM:
+            d = cfg.dialogue
+            if not d.llm_base_url:
+                raise FailedPreconditionError(
+                    "no LLM endpoint is configured on this server (dialogue.llm_base_url)", reason="ENGINE_UNAVAILABLE"
+                )
+            return LlmEngine(
+                LlmOptions(
+                    base_url=d.llm_base_url, model=d.llm_model, api_key=os.environ.get(d.llm_api_key_env, ""),
+                    memory_path=memory,
+                )
+            )  # fmt: skip
+        if self._embedded is None:
+            os.makedirs(os.path.dirname(memory), exist_ok=True)
+            self._embedded = EmbeddedEngine(EmbeddedEngineOptions(memory_path=memory))
+        return self._embedded
 
     @handle_errors
     async def Converse(self, request_iterator: Any, context: Any) -> None:
@@ -566,9 +586,25 @@ class AvatarServicer(avatar_pb2_grpc.AvatarServiceServicer):
             raise InvalidArgumentError.field("config", "the first message of a conversation must be its config")
         cfg = first.config
         session = _session(self.manager, cfg.session_id, "config.session_id")
-        if cfg.engine == avatar_pb2.DIALOGUE_ENGINE_LLM:
-            raise FailedPreconditionError("no LLM endpoint is configured on this server", reason="ENGINE_UNAVAILABLE")
-        conversation = Conversation(session, EmbeddedEngine())
+        if cfg.output_sample_rate_hz and not 8000 <= cfg.output_sample_rate_hz <= 48000:
+            raise InvalidArgumentError.field("config.output_sample_rate_hz", "must be 0 or in 8000..48000")
+        for name in ("persona", "avatar_name", "voice", "language"):
+            if len(getattr(cfg, name)) > 2000:
+                raise InvalidArgumentError.field(f"config.{name}", "is too long")
+        styles = {avatar_pb2.RESPONSE_STYLE_BRIEF: "brief", avatar_pb2.RESPONSE_STYLE_DETAILED: "detailed"}
+        dcfg = self.manager.config.dialogue
+        options = ConversationOptions(
+            user_id=session.info.user_id or "default",
+            persona=cfg.persona,
+            avatar_name=cfg.avatar_name or "Sora",
+            voice=cfg.voice or "en-us",
+            language=cfg.language or "en",
+            style=styles.get(cfg.style, "normal"),
+            speech_enabled=cfg.speech_enabled,
+            output_sample_rate_hz=cfg.output_sample_rate_hz,
+            realtime=dcfg.realtime_speech,
+        )
+        conversation = Conversation(session, self._engine(cfg.engine), options)
         resume = _position(cfg.resume_from, "config.resume_from")
         if resume is None or not session.avatar_events.can_resume(resume):
             resume = session.avatar_events.position
@@ -595,10 +631,7 @@ class AvatarServicer(avatar_pb2_grpc.AvatarServiceServicer):
 
     @staticmethod
     async def _drain(context: Any, reader: LogReader[Any], conversation: Conversation) -> None:
-        turn = conversation._turn
-        if turn is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await turn
+        await conversation.wait_idle()
         while reader.position.sequence < conversation.log.position.sequence:
             for item in await reader.next_batch():
                 await _write_or_cut(context, encode_avatar_event(item.value, item.position), reader, item.position)
@@ -620,8 +653,11 @@ class AvatarServicer(avatar_pb2_grpc.AvatarServiceServicer):
                     raise InvalidArgumentError.field("audio.sample_rate_hz", "must be in 8000..48000")
                 if len(req.audio.pcm16) % 2:
                     raise InvalidArgumentError.field("audio.pcm16", "must hold whole int16 samples")
-                raise FailedPreconditionError(
-                    "speech input is not available in this build; send text", reason="ASR_UNAVAILABLE"
+                if len(req.audio.pcm16) > 2 * 48000 * 10:
+                    raise InvalidArgumentError.field("audio.pcm16", "chunks are limited to 10 s")
+                pcm = np.frombuffer(req.audio.pcm16, dtype="<i2").astype(np.int16)
+                await conversation.hear(
+                    pcm, req.audio.sample_rate_hz or 16000, end_of_utterance=req.audio.end_of_utterance
                 )
             elif kind == "config":
                 raise InvalidArgumentError.field("config", "only the first message may carry config")

@@ -1,4 +1,11 @@
-"""A session's conversation with the avatar: turns, interrupts, and the ordered event log."""
+"""A session's conversation with the avatar: turns, speech in and out, interrupts, the event log.
+
+One turn runs at a time on a TurnRunner (engine -> text deltas -> speech chunks with visemes). A new
+turn, an explicit interrupt or the user starting to speak (barge-in, from the voice-activity
+detector) stops the running turn before its next audio chunk; its ``turn_end`` says how much was
+spoken, and the next turn is told it was interrupted. Every event goes to the session's
+``avatar_events`` log, so a client that reconnects resumes without gaps or duplicates.
+"""
 
 from __future__ import annotations
 
@@ -6,70 +13,161 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from ..core.avatar import AvatarEvent
-from ..dialogue import DialogueEngine
-from ..scene import OrderedLog
+import numpy as np
+
+from ..core.avatar import AnchorSummary, AvatarEvent
+from ..core.geometry import Pose
+from ..core.scene import Anchor, RaycastHit
+from ..dialogue import (
+    DialogueEngine,
+    PocketsphinxAsr,
+    SileroVad,
+    SpeakerOptions,
+    SummarySceneTools,
+    TtsOptions,
+    TurnContext,
+    TurnRunner,
+    VoiceFeatures,
+    VoiceInput,
+    default_embedder,
+)
 from ._session import Session
 
-__all__ = ["Conversation"]
+__all__ = ["Conversation", "ConversationOptions", "SessionSceneTools"]
 
 log = logging.getLogger("sora.dialogue")
 
 
+@dataclass(frozen=True)
+class ConversationOptions:
+    """From the client's ConversationConfig."""
+
+    user_id: str = "default"
+    persona: str = ""
+    avatar_name: str = "Sora"
+    voice: str = "en-us"
+    language: str = "en"
+    style: str = "normal"
+    speech_enabled: bool = True
+    output_sample_rate_hz: int = 0
+    realtime: bool = True
+
+
+class SessionSceneTools(SummarySceneTools):
+    """SceneTools over the live session: queries from the turn's summary, raycasts and anchors for real."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session.summary(), default_embedder())
+        self.session = session
+
+    async def raycast(
+        self, origin_world_m: Sequence[float], direction_world: Sequence[float], max_distance_m: float = 10.0
+    ) -> RaycastHit | None:
+        return await self.session.raycast(
+            np.asarray(origin_world_m, dtype=np.float64), np.asarray(direction_world, dtype=np.float64), max_distance_m
+        )
+
+    async def create_anchor(
+        self, at: str = "pointing", *, label: str = "", point_world_m: Sequence[float] | None = None
+    ) -> AnchorSummary | None:
+        placed = await super().create_anchor(at, label=label, point_world_m=point_world_m)
+        if placed is None:
+            return None
+        import time
+
+        anchor = Anchor(
+            anchor_id=uuid.uuid4().hex[:16],
+            version=self.session.scene.position.sequence + 1,
+            pose_world_anchor=Pose.from_rotation_translation(np.eye(3), np.asarray(placed.position_world_m)),
+            label=label or placed.label,
+            created_time_s=time.time(),
+        )
+        self.session.add_anchor(anchor)
+        return AnchorSummary(anchor.anchor_id, anchor.label, placed.position_world_m)
+
+
 class Conversation:
-    """Runs one turn at a time; a new turn or an interrupt stops the one in progress.
-
-    Events go to ``session.avatar_events`` (an OrderedLog), so a client that reconnects resumes
-    from its last position without gaps or duplicates.
-    """
-
-    def __init__(self, session: Session, engine: DialogueEngine) -> None:
+    def __init__(self, session: Session, engine: DialogueEngine, options: ConversationOptions) -> None:
         self.session = session
         self.engine = engine
-        self.log: OrderedLog[AvatarEvent] = session.avatar_events
+        self.options = options
+        self.log = session.avatar_events
+        self.runner = TurnRunner(
+            engine,
+            SpeakerOptions(
+                speech_enabled=options.speech_enabled,
+                tts=TtsOptions(voice=options.voice or "en-us"),
+                output_sample_rate_hz=options.output_sample_rate_hz,
+                realtime=options.realtime,
+            ),
+        )
         self._turn: asyncio.Task[None] | None = None
-        self._turn_id = ""
-        self._spoken: list[str] = []
-        self.last_turn_interrupted = False
+        self._voice: VoiceInput | None = None
 
-    def say(self, text: str) -> str:
-        """Starts a turn answering ``text``; returns its turn ID."""
-        self.interrupt("new turn")
+    def say(self, text: str, *, voice: VoiceFeatures | None = None) -> str:
+        """Starts a turn answering ``text`` (stopping the running one first); returns its turn ID."""
         turn_id = uuid.uuid4().hex[:12]
-        self._turn_id = turn_id
-        self._spoken = []
-        self._turn = asyncio.get_running_loop().create_task(self._run(turn_id, text))
+        previous = self._turn
+        self._turn = asyncio.get_running_loop().create_task(self._run(turn_id, text, previous, voice))
         return turn_id
 
-    async def _run(self, turn_id: str, text: str) -> None:
+    async def _run(self, turn_id: str, text: str, previous: asyncio.Task[None] | None, voice: Any) -> None:
+        if previous is not None and not previous.done():
+            self.runner.interrupt("new turn")
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await previous
+        o = self.options
+        ctx = TurnContext(
+            user_id=o.user_id, persona=o.persona, avatar_name=o.avatar_name, style=o.style,
+            language=o.language, voice=voice, tools=SessionSceneTools(self.session),
+        )  # fmt: skip
         try:
-            async for event in self.engine.respond(turn_id, text, self.session.summary()):
-                if event.kind == "text_delta":
-                    self._spoken.append(event.text)
+            async for event in self.runner.run(turn_id, text, self.session.summary(), context=ctx):
                 self.log.append(event)
-                await asyncio.sleep(0)  # let an interrupt in between events
-        except asyncio.CancelledError:
-            raise
         except Exception as exc:
-            log.exception("dialogue engine %s failed", self.engine.name)
+            log.exception("dialogue turn failed")
             self.log.append(AvatarEvent(turn_id, "turn_end", end_reason="error", detail=type(exc).__name__))
-        self.last_turn_interrupted = False
 
     def interrupt(self, reason: str = "") -> bool:
-        """Stops the current turn (if any) and records how much of it was said."""
-        if self._turn is None or self._turn.done():
-            return False
-        self._turn.cancel()
-        self.last_turn_interrupted = True
-        spoken = "".join(self._spoken).strip()
-        self.log.append(
-            AvatarEvent(self._turn_id, "turn_end", end_reason="interrupted", text=spoken, detail=reason[:200])
-        )
-        return True
+        """Stops the running turn before its next audio chunk."""
+        return self.runner.interrupt(reason or "interrupt")
 
-    async def close(self) -> None:
-        if self._turn is not None:
-            self._turn.cancel()
+    async def hear(self, pcm: np.ndarray, sample_rate_hz: int, *, end_of_utterance: bool = False) -> None:
+        """User speech: barge-in stops the avatar; a finished utterance becomes a turn."""
+        if self._voice is None:
+            self._voice = await asyncio.to_thread(lambda: VoiceInput(PocketsphinxAsr(), SileroVad()))
+        voice = self._voice
+        summary = self.session.summary()
+
+        def feed() -> list[Any]:
+            # The recogniser listens for the live scene's vocabulary (cheap when it has not changed).
+            voice.asr.set_scene(summary)
+            events = voice.feed(pcm, sample_rate_hz)
+            if end_of_utterance:
+                events += voice.end_of_utterance()
+            return events
+
+        events = await asyncio.to_thread(feed)
+        for ev in events:
+            if ev.kind == "speech_start" and self.runner.running:
+                self.interrupt("barge-in")
+            elif ev.kind == "utterance" and ev.utterance is not None and ev.utterance.text.strip():
+                u = ev.utterance
+                tid = uuid.uuid4().hex[:12]
+                self.log.append(AvatarEvent(tid, "transcript", text=u.text, is_final=True, intensity=u.asr.confidence))
+                self.say(u.text, voice=u.voice)
+
+    async def wait_idle(self) -> None:
+        while self._turn is not None and not self._turn.done():
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._turn
+
+    async def close(self) -> None:
+        if self._turn is not None and not self._turn.done():
+            self.runner.interrupt("conversation closed")
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(self._turn, 2)

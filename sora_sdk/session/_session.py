@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.avatar import SceneSummary
+from ..core.avatar import AnchorSummary, ObjectSummary, PlaneSummary, SceneSummary
 from ..core.config import SoraConfig
 from ..core.errors import FailedPreconditionError
 from ..core.geometry import Pose
@@ -34,10 +34,13 @@ from ..core.scene import Anchor, RaycastHit, StreamPosition
 from ..core.sensors import CameraFrame, EyeGazeSample, HandJointsSample, HeadPoseSample
 from ..mapping import Mapper, PlaneTracker, load_map, save_map
 from ..perception import (
+    STATIC_GESTURES,
     GazeObservation,
+    GestureEvent,
     HandObservation,
     Perception,
     PerceptionOptions,
+    PointingEvent,
     SceneRaycaster,
 )
 from ..scene import LatestSlot, OrderedLog, SceneDelta, SceneState, SceneStore
@@ -119,6 +122,8 @@ class Session:
         self._camera_frame_ready = asyncio.Event()
         self._camera_time_s = -np.inf
         self._perceiving = False
+        self._last_pointing: PointingEvent | None = None
+        self._gesture = ""
         self._queue: deque[_QueuedFrame] = deque()
         self._queue_changed = asyncio.Event()
         self._space = asyncio.Condition()
@@ -174,6 +179,13 @@ class Session:
 
     def _publish_perception(self, events: list[Any]) -> None:
         for event in events:
+            if isinstance(event, PointingEvent):
+                self._last_pointing = None if event.phase == "end" else event
+            elif isinstance(event, GestureEvent) and event.gesture in STATIC_GESTURES:
+                if event.phase == "start":
+                    self._gesture = event.gesture
+                elif event.phase == "end" and self._gesture == event.gesture:
+                    self._gesture = ""
             self.events.append(event)
 
     def _publish_hands(self) -> None:
@@ -283,8 +295,9 @@ class Session:
         return True
 
     def summary(self) -> SceneSummary:
-        chunks = list(self.scene.state.chunks.values())
-        tris = sum(c.triangle_count for c in chunks)
+        """The compact, current scene context a dialogue turn sees (world frame, metres)."""
+        st = self.scene.state
+        chunks = list(st.chunks.values())
         area = 0.0
         lo = np.full(3, np.inf)
         hi = np.full(3, -np.inf)
@@ -296,24 +309,66 @@ class Session:
                 hi = np.maximum(hi, c.vertices.max(axis=0))
         if not np.isfinite(lo).all():
             lo = hi = np.zeros(3)
+        planes = tuple(
+            PlaneSummary(
+                p.plane_id, p.label.value, float(p.area_m2), _vec(p.pose_world_plane.translation), _vec(p.normal_world)
+            )
+            for p in st.planes.values()
+        )
+        labels = {p.plane_id: p.label.value for p in st.planes.values()}
+        labels.update({o.object_id: o.label for o in st.objects.values()})
+        objects = tuple(
+            ObjectSummary(
+                o.object_id,
+                o.label,
+                _vec(o.centroid_world_m),
+                _vec(o.size_m),
+                o.color_name,
+                o.support_plane_id,
+                labels.get(o.support_plane_id, ""),
+                float(o.label_confidence),
+                o.first_seen_s,
+                o.last_seen_s,
+            )
+            for o in st.objects.values()
+        )
         gaze = self.gaze.value
-        gaze_label = ""
-        if gaze is not None and gaze.hit is not None:
-            gaze_label = f"a surface {gaze.hit.distance_m:.1f} metres away"
+        gaze_kind, gaze_id, gaze_label, gaze_point = _target_fields(gaze.hit if gaze else None, labels)
+        point_kind, point_id, point_label, point_point = _target_fields(
+            self._last_pointing.hit if self._last_pointing is not None else None, labels
+        )
+        head = self.head_pose.pose_world_head if self.head_pose is not None else self.mapper.last_pose
         return SceneSummary(
             mesh_chunks=len(chunks),
-            mesh_triangles=tris,
+            mesh_triangles=sum(c.triangle_count for c in chunks),
             surface_area_m2=area,
-            extent_min_m=tuple(float(x) for x in lo),  # type: ignore[arg-type]
-            extent_max_m=tuple(float(x) for x in hi),  # type: ignore[arg-type]
-            planes=tuple((p.plane_id, p.label.value, p.area_m2) for p in self.scene.state.planes.values()),
-            objects=tuple(
-                (o.object_id, o.label, tuple(float(x) for x in o.centroid_world_m))  # type: ignore[misc]
-                for o in self.scene.state.objects.values()
-            ),
-            gaze_target=gaze_label,
+            extent_min_m=_vec(lo),
+            extent_max_m=_vec(hi),
+            planes=tuple((p.plane_id, p.label, p.area_m2) for p in planes),
+            objects=tuple((o.object_id, o.label, o.position_world_m) for o in objects),
+            gaze_target=gaze_label or (f"a surface {gaze.hit.distance_m:.1f} metres away" if gaze and gaze.hit else ""),
             gaze_dwell_s=gaze.dwell_s if gaze is not None else 0.0,
             frames_integrated=self.stats.frames_integrated,
+            object_details=objects,
+            plane_details=planes,
+            relations=tuple((r.subject_id, r.predicate, r.object_id) for r in st.relations),
+            anchors=tuple(
+                AnchorSummary(a.anchor_id, a.label, _vec(a.pose_world_anchor.translation)) for a in st.anchors.values()
+            ),
+            gaze_target_kind=gaze_kind,
+            gaze_target_id=gaze_id,
+            gaze_target_label=gaze_label,
+            gaze_point_world_m=gaze_point,
+            gesture=self._gesture,
+            pointing_target_kind=point_kind,
+            pointing_target_id=point_id,
+            pointing_target_label=point_label,
+            pointing_point_world_m=point_point,
+            head_position_world_m=_vec(head.translation) if head is not None else None,
+            # Head and camera poses use camera axes: +Z is where the user looks.
+            head_forward_world=_vec(head.rotation[:, 2]) if head is not None else None,
+            up_world=self.info.up_world,
+            time_s=time.time(),
         )
 
     # ---- pipeline -----------------------------------------------------------------------
@@ -445,3 +500,18 @@ def _anchor_from_json(d: dict[str, Any]) -> Anchor:
         created_time_s=float(d.get("created_time_s", 0.0)),
         attached_to_id=str(d.get("attached_to_id", "")),
     )
+
+
+def _vec(v: Any) -> tuple[float, float, float]:
+    return (float(v[0]), float(v[1]), float(v[2]))
+
+
+def _target_fields(hit: RaycastHit | None, labels: dict[str, str]) -> tuple[str, str, str, Any]:
+    """(kind, id, label, point) of a raycast hit for the dialogue summary."""
+    if hit is None:
+        return "", "", "", None
+    if hit.object_id:
+        return "object", hit.object_id, labels.get(hit.object_id, ""), _vec(hit.point_world_m)
+    if hit.plane_id:
+        return "plane", hit.plane_id, labels.get(hit.plane_id, ""), _vec(hit.point_world_m)
+    return "surface", "", "", _vec(hit.point_world_m)

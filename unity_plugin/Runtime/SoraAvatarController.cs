@@ -118,6 +118,10 @@ namespace Sora.Unity
         /// <summary>Whether the avatar is producing a turn (audio queued or playing).</summary>
         public bool IsSpeaking { get { return _audio != null && (_audio.IsPlaying || _audio.BufferedS > 0); } }
         public string CurrentTurnId { get { lock (_sync) return _turnId; } }
+        /// <summary>Viseme weights of this frame, indexed by (int)Sora.Core.Viseme (main thread, read-only).</summary>
+        public float[] CurrentVisemeWeights { get { return _weights; } }
+        /// <summary>ARKit mouth blendshape weights of this frame (main thread, read-only).</summary>
+        public IReadOnlyDictionary<string, float> CurrentBlendshapes { get { return _arkit; } }
         /// <summary>Times the voice ran dry mid-turn (network starvation).</summary>
         public int AudioUnderruns { get { return _audio == null ? 0 : _audio.Underruns; } }
 

@@ -85,6 +85,13 @@ namespace Sora.Unity
         public static SoraChannelHost Instance { get; private set; }
 
         public SoraConnectionState State { get { return _state; } }
+
+        /// <summary>Connect with the inspector's options in Start (set before the host is enabled to change it).</summary>
+        public bool ConnectOnStart
+        {
+            get { return connectOnStart; }
+            set { connectOnStart = value; }
+        }
         public SoraClientOptions Options { get; private set; }
         /// <summary>The session ID once created or joined; null before.</summary>
         public string SessionId { get; private set; }

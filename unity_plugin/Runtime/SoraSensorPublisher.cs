@@ -74,6 +74,18 @@ namespace Sora.Unity
             set { cameraSource = value as MonoBehaviour; }
         }
 
+        public ISoraHandSource HandSource
+        {
+            get { return handSource as ISoraHandSource; }
+            set { handSource = value as MonoBehaviour; }
+        }
+
+        public ISoraGazeSource GazeSource
+        {
+            get { return gazeSource as ISoraGazeSource; }
+            set { gazeSource = value as MonoBehaviour; }
+        }
+
         private static double Now { get { return Time.realtimeSinceStartupAsDouble; } }
 
         private void OnEnable()
