@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import sora_sdk
-from sora_sdk.client import Session, SoraClient
+from sora_sdk.client import Conversation, Session, SoraClient
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,7 +34,11 @@ def test_client_methods_are_frozen() -> None:
     ]  # fmt: skip
     assert _public_methods(Session) == [
         "close", "converse", "create_anchor", "delete_anchor", "export_map", "get_scene", "list_anchors",
-        "load_map", "raycast", "refresh", "save_map", "stream_frames", "stream_sensor_data", "watch_perception", "watch_scene",
+        "load_map", "raycast", "refresh", "save_map", "stream_frames", "stream_sensor_data", "watch_perception",
+        "watch_scene",
+    ]  # fmt: skip
+    assert _public_methods(Conversation) == [
+        "cancel", "done_sending", "events", "interrupt", "say", "send_audio", "turn",
     ]  # fmt: skip
 
 

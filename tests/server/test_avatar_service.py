@@ -59,7 +59,7 @@ async def test_spoken_answer_has_audio_with_visemes_covering_it(client: SoraClie
 
 
 async def test_what_am_i_looking_at_follows_the_gaze_and_anchors_go_there(client: SoraClient, room_frames) -> None:
-    room, frames, session = await _room_session(client, room_frames)
+    room, _, session = await _room_session(client, room_frames)
     scene = await session.get_scene()
     labels = {p.label for p in scene.planes}
     assert 4 in labels  # PLANE_LABEL_TABLE
