@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="run the gRPC server until SIGTERM/SIGINT")
     s.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=int, help="port (default 50051; 0 picks one)")
+    s.add_argument("--insecure", action="store_true", help="allow serving beyond loopback without TLS")
     _add_config_flags(s)
 
     d = sub.add_parser("demo", help="stream the generated sample room to an embedded server and show the result")
@@ -111,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         from ..server import serve
 
         config = config_from_args(args, **{"server.host": args.host, "server.port": args.port})
-        asyncio.run(serve(config))
+        asyncio.run(serve(config, insecure=args.insecure))
         return 0
     if args.command == "demo":
         from ._demo import run_demo

@@ -479,14 +479,52 @@ async def _aiter(items: Iterable[T] | AsyncIterable[T]) -> AsyncIterator[T]:
             yield x
 
 
+class _BearerToken:
+    """Adds ``authorization: Bearer <token>`` to a call's metadata."""
+
+    def __init__(self, token: str) -> None:
+        self._header = ("authorization", f"Bearer {token}")
+
+    def _details(self, d: Any) -> Any:
+        metadata = grpc.aio.Metadata(*(d.metadata or ()))
+        metadata.add(*self._header)
+        return grpc.aio.ClientCallDetails(d.method, d.timeout, metadata, d.credentials, d.wait_for_ready)
+
+
+# grpc.aio files an interceptor under the first call type it implements, so each type needs its own.
+class _BearerUnaryUnary(_BearerToken, grpc.aio.UnaryUnaryClientInterceptor):
+    async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        return await continuation(self._details(details), request)
+
+
+class _BearerUnaryStream(_BearerToken, grpc.aio.UnaryStreamClientInterceptor):
+    async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        return await continuation(self._details(details), request)
+
+
+class _BearerStreamUnary(_BearerToken, grpc.aio.StreamUnaryClientInterceptor):
+    async def intercept_stream_unary(self, continuation: Any, details: Any, request_iterator: Any) -> Any:
+        return await continuation(self._details(details), request_iterator)
+
+
+class _BearerStreamStream(_BearerToken, grpc.aio.StreamStreamClientInterceptor):
+    async def intercept_stream_stream(self, continuation: Any, details: Any, request_iterator: Any) -> Any:
+        return await continuation(self._details(details), request_iterator)
+
+
 class SoraClient:
-    """An async client over one gRPC channel."""
+    """An async client over one gRPC channel.
+
+    ``token`` is sent as a bearer token on every call; ``credentials`` (e.g.
+    ``grpc.ssl_channel_credentials(root_ca, client_key, client_cert)``) turns on TLS / mTLS.
+    """
 
     def __init__(
         self,
         target: str = "127.0.0.1:50051",
         *,
         credentials: grpc.ChannelCredentials | None = None,
+        token: str | None = None,
         options: list[tuple[str, Any]] | None = None,
     ) -> None:
         opts = [
@@ -496,10 +534,14 @@ class SoraClient:
             *(options or []),
         ]
         self.target = target
+        interceptors: list[Any] | None = None
+        if token:
+            kinds = (_BearerUnaryUnary, _BearerUnaryStream, _BearerStreamUnary, _BearerStreamStream)
+            interceptors = [kind(token) for kind in kinds]
         self.channel = (
-            grpc.aio.secure_channel(target, credentials, options=opts)
+            grpc.aio.secure_channel(target, credentials, options=opts, interceptors=interceptors)
             if credentials is not None
-            else grpc.aio.insecure_channel(target, options=opts)
+            else grpc.aio.insecure_channel(target, options=opts, interceptors=interceptors)
         )
         self._session = session_pb2_grpc.SessionServiceStub(self.channel)
         self._sensor = sensor_pb2_grpc.SensorServiceStub(self.channel)

@@ -107,7 +107,14 @@ class ServerConfig:
     keepalive_timeout_s: float = _opt(2.0, "a peer that does not answer a ping in this time is dropped")
     shutdown_grace_s: float = _opt(2.0, "on SIGTERM, how long open streams get before they end")
     executor_workers: int = _opt(0, "threads for blocking work; 0 sizes the pool to the host")
-    data_dir: str = _opt("~/.local/share/sora", "where saved maps are kept")
+    data_dir: str = _opt("~/.local/share/sora", "where saved maps, recordings and the avatar's memory are kept")
+    tls_cert_file: str = _opt("", "PEM certificate chain; with tls_key_file turns TLS on")
+    tls_key_file: str = _opt("", "PEM private key of tls_cert_file")
+    tls_client_ca_file: str = _opt("", "PEM CA bundle; when set, clients must present a certificate it signed (mTLS)")
+    auth_tokens_file: str = _opt(
+        "", "TOML file of bearer tokens ([[tokens]]: token, principal, expires); empty: no auth"
+    )
+    auth_verifier: str = _opt("", "module:factory returning a token verifier (JWT/OIDC hook); overrides the file")
 
     def resolved_workers(self) -> int:
         return self.executor_workers or max(2, (os.cpu_count() or 2))

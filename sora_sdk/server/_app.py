@@ -8,10 +8,12 @@ first, open streams end with UNAVAILABLE (resumable), then the process exits.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import signal
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -31,6 +33,7 @@ from .._proto.sora.v1 import (
 )
 from ..core.config import SoraConfig
 from ..session import SessionManager
+from ._auth import AuthInterceptor, load_verifier
 from ._services import AvatarServicer, PerceptionServicer, SceneServicer, SensorServicer, SessionServicer
 
 __all__ = ["SERVICE_NAMES", "SoraServer", "create_server", "serve"]
@@ -143,14 +146,41 @@ class _TooLarge(Exception):
     pass
 
 
+def server_credentials(config: SoraConfig) -> grpc.ServerCredentials | None:
+    """TLS (and mTLS with a client CA) from the configured PEM files; None when TLS is off."""
+    s = config.server
+    if not s.tls_cert_file and not s.tls_key_file:
+        if s.tls_client_ca_file:
+            raise ValueError("server.tls_client_ca_file needs tls_cert_file and tls_key_file")
+        return None
+    if not (s.tls_cert_file and s.tls_key_file):
+        raise ValueError("TLS needs both server.tls_cert_file and server.tls_key_file")
+    cert = Path(s.tls_cert_file).read_bytes()
+    key = Path(s.tls_key_file).read_bytes()
+    ca = Path(s.tls_client_ca_file).read_bytes() if s.tls_client_ca_file else None
+    return grpc.ssl_server_credentials([(key, cert)], root_certificates=ca, require_client_auth=ca is not None)
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost", ""):
+        return host == "localhost"
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 async def create_server(config: SoraConfig | None = None) -> SoraServer:
     """Builds the server, binds it, and starts it. Bind port 0 to get a free port."""
     config = config or SoraConfig()
     executor = ThreadPoolExecutor(max_workers=config.server.resolved_workers(), thread_name_prefix="sora-work")
-    sessions = SessionManager(config, executor)
-    server = grpc.aio.server(
-        options=_options(config), interceptors=[_UnaryLimitInterceptor(config.server.max_unary_request_bytes)]
-    )
+    verifier = load_verifier(config)
+    sessions = SessionManager(config, executor, verifier)
+    interceptors: list[grpc.aio.ServerInterceptor] = []
+    if verifier is not None:
+        interceptors.append(AuthInterceptor(verifier))
+    interceptors.append(_UnaryLimitInterceptor(config.server.max_unary_request_bytes))
+    server = grpc.aio.server(options=_options(config), interceptors=interceptors)
     session_pb2_grpc.add_SessionServiceServicer_to_server(SessionServicer(sessions), server)
     sensor_pb2_grpc.add_SensorServiceServicer_to_server(SensorServicer(sessions), server)
     scene_pb2_grpc.add_SceneServiceServicer_to_server(SceneServicer(sessions), server)
@@ -159,7 +189,9 @@ async def create_server(config: SoraConfig | None = None) -> SoraServer:
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
-    port = server.add_insecure_port(f"{config.server.host}:{config.server.port}")
+    address = f"{config.server.host}:{config.server.port}"
+    credentials = server_credentials(config)
+    port = server.add_secure_port(address, credentials) if credentials else server.add_insecure_port(address)
     if port == 0:
         raise OSError(f"could not bind {config.server.host}:{config.server.port}")
     await server.start()
@@ -169,8 +201,17 @@ async def create_server(config: SoraConfig | None = None) -> SoraServer:
     return SoraServer(server, port, config, sessions, health_servicer, executor)
 
 
-async def serve(config: SoraConfig, *, ready: asyncio.Event | None = None) -> None:
-    """Runs until SIGTERM or SIGINT, then drains."""
+async def serve(config: SoraConfig, *, insecure: bool = False, ready: asyncio.Event | None = None) -> None:
+    """Runs until SIGTERM or SIGINT, then drains.
+
+    Refuses to listen beyond loopback without TLS unless ``insecure``: frames from a headset show
+    the inside of someone's home.
+    """
+    if not is_loopback(config.server.host) and server_credentials(config) is None and not insecure:
+        raise SystemExit(
+            f"refusing to serve on {config.server.host} without TLS: set --server-tls-cert-file and "
+            "--server-tls-key-file, or pass --insecure to accept unencrypted traffic on this network"
+        )
     running = await create_server(config)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

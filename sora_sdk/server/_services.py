@@ -28,13 +28,20 @@ from .._proto.sora.v1 import (
     session_pb2,
     session_pb2_grpc,
 )
-from ..core.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError, UnavailableError
+from ..core.errors import (
+    FailedPreconditionError,
+    InvalidArgumentError,
+    NotFoundError,
+    PermissionDeniedError,
+    UnavailableError,
+)
 from ..core.geometry import Pose
 from ..core.scene import Anchor, StreamPosition
 from ..datasets import RecordingWriter
 from ..dialogue import EmbeddedEngine, EmbeddedEngineOptions, LlmEngine, LlmOptions
 from ..scene import EpochChanged, LogReader, SceneContent
 from ..session import Conversation, ConversationOptions, Session, SessionManager
+from ._auth import principal_of
 from ._encode import (
     encode_anchor,
     encode_avatar_event,
@@ -81,12 +88,29 @@ _SESSION_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 _MAP_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-def _session(manager: SessionManager, session_id: str, field: str = "session_id") -> Session:
+def _session(manager: SessionManager, context: Any, session_id: str, field: str = "session_id") -> Session:
+    """The named session, if the caller may use it.
+
+    With authentication on, a session that does not exist and one that belongs to another principal
+    get the same PERMISSION_DENIED, so a caller learns nothing about other users' sessions.
+    """
+    principal = principal_of(manager.verifier, context.invocation_metadata())
     if not session_id:
         raise InvalidArgumentError.field(field, "is required")
+    denied = PermissionDeniedError(f"no access to session {session_id[:64]!r}", reason="SESSION_DENIED")
     if not _SESSION_ID_RE.match(session_id):
+        if manager.verifier is not None:
+            raise denied
         raise NotFoundError(f"session {session_id[:64]!r} not found", reason="SESSION_NOT_FOUND")
-    return manager.get(session_id)
+    try:
+        session = manager.get(session_id)
+    except NotFoundError:
+        if manager.verifier is not None:
+            raise denied from None
+        raise
+    if manager.verifier is not None and session.info.owner != principal.name:
+        raise denied
+    return session
 
 
 def _position(msg: Any, field: str) -> StreamPosition | None:
@@ -169,7 +193,9 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
             if np.linalg.norm(up) < 1e-6:
                 raise InvalidArgumentError.field("options.up_world", "must be non-zero")
             up = up / np.linalg.norm(up)
+        principal = principal_of(self.manager.verifier, context.invocation_metadata())
         session = await self.manager.create(
+            owner=principal.name,
             display_name=request.display_name,
             user_id=request.user_id,
             space_id=request.space_id,
@@ -183,15 +209,19 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
 
     @handle_errors
     async def GetSession(self, request: Any, context: Any) -> session_pb2.GetSessionResponse:
-        return session_pb2.GetSessionResponse(session=session_to_proto(_session(self.manager, request.session_id)))
+        return session_pb2.GetSessionResponse(
+            session=session_to_proto(_session(self.manager, context, request.session_id))
+        )
 
     @handle_errors
     async def ListSessions(self, request: Any, context: Any) -> session_pb2.ListSessionsResponse:
-        return session_pb2.ListSessionsResponse(sessions=[session_to_proto(s) for s in self.manager.list()])
+        principal = principal_of(self.manager.verifier, context.invocation_metadata())
+        mine = [s for s in self.manager.list() if self.manager.verifier is None or s.info.owner == principal.name]
+        return session_pb2.ListSessionsResponse(sessions=[session_to_proto(s) for s in mine])
 
     @handle_errors
     async def CloseSession(self, request: Any, context: Any) -> session_pb2.CloseSessionResponse:
-        _session(self.manager, request.session_id)
+        _session(self.manager, context, request.session_id)
         session = await self.manager.close(request.session_id)
         return session_pb2.CloseSessionResponse(session=session_to_proto(session))
 
@@ -239,7 +269,7 @@ class SensorServicer(sensor_pb2_grpc.SensorServiceServicer):
         if first.WhichOneof("message") != "config":
             raise InvalidArgumentError.field("config", "the first message of a sensor stream must be its config")
         cfg = first.config
-        session = _session(self.manager, cfg.session_id, "config.session_id")
+        session = _session(self.manager, context, cfg.session_id, "config.session_id")
         if len(cfg.stream_name) > 128:
             raise InvalidArgumentError.field("config.stream_name", "must be at most 128 characters")
         default_intr = (
@@ -337,7 +367,7 @@ class SceneServicer(scene_pb2_grpc.SceneServiceServicer):
 
     @handle_errors
     async def WatchScene(self, request: Any, context: Any) -> None:
-        session = _session(self.manager, request.session_id)
+        session = _session(self.manager, context, request.session_id)
         c = request.content
         content = SceneContent(
             mesh=not c.exclude_mesh, planes=not c.exclude_planes, objects=not c.exclude_objects,
@@ -367,7 +397,7 @@ class SceneServicer(scene_pb2_grpc.SceneServiceServicer):
 
     @handle_errors
     async def GetScene(self, request: Any, context: Any) -> scene_pb2.GetSceneResponse:
-        session = _session(self.manager, request.session_id)
+        session = _session(self.manager, context, request.session_id)
         st = session.scene.state
         q = request.object_query
         objects = list(st.objects.values())
@@ -390,7 +420,7 @@ class SceneServicer(scene_pb2_grpc.SceneServiceServicer):
 
     @handle_errors
     async def Raycast(self, request: Any, context: Any) -> scene_pb2.RaycastResponse:
-        session = _session(self.manager, request.session_id)
+        session = _session(self.manager, context, request.session_id)
         origin, direction = _ray(request.ray_world, "ray_world")
         max_d = request.max_distance_m or 10.0
         if not (np.isfinite(max_d) and 0 < max_d <= 1000):
@@ -407,7 +437,7 @@ class SceneServicer(scene_pb2_grpc.SceneServiceServicer):
 
     @handle_errors
     async def CreateAnchor(self, request: Any, context: Any) -> scene_pb2.CreateAnchorResponse:
-        session = _session(self.manager, request.session_id)
+        session = _session(self.manager, context, request.session_id)
         if len(request.label) > 256:
             raise InvalidArgumentError.field("label", "must be at most 256 characters")
         placement = request.WhichOneof("placement")
@@ -433,13 +463,13 @@ class SceneServicer(scene_pb2_grpc.SceneServiceServicer):
 
     @handle_errors
     async def ListAnchors(self, request: Any, context: Any) -> scene_pb2.ListAnchorsResponse:
-        session = _session(self.manager, request.session_id)
+        session = _session(self.manager, context, request.session_id)
         anchors = sorted(session.scene.state.anchors.values(), key=lambda a: a.created_time_s)
         return scene_pb2.ListAnchorsResponse(anchors=[encode_anchor(a) for a in anchors])
 
     @handle_errors
     async def DeleteAnchor(self, request: Any, context: Any) -> scene_pb2.DeleteAnchorResponse:
-        session = _session(self.manager, request.session_id)
+        session = _session(self.manager, context, request.session_id)
         if not session.remove_anchor(request.anchor_id):
             raise NotFoundError(f"anchor {request.anchor_id[:64]!r} not found", reason="ANCHOR_NOT_FOUND")
         return scene_pb2.DeleteAnchorResponse()
@@ -452,7 +482,7 @@ class SceneServicer(scene_pb2_grpc.SceneServiceServicer):
 
     @handle_errors
     async def SaveMap(self, request: Any, context: Any) -> scene_pb2.SaveMapResponse:
-        session = _session(self.manager, request.session_id)
+        session = _session(self.manager, context, request.session_id)
         path = self._map_path(session, request.map_name)
         size, sha, position = await session.save_map(path)
         return scene_pb2.SaveMapResponse(
@@ -461,7 +491,7 @@ class SceneServicer(scene_pb2_grpc.SceneServiceServicer):
 
     @handle_errors
     async def LoadMap(self, request: Any, context: Any) -> scene_pb2.LoadMapResponse:
-        session = _session(self.manager, request.session_id)
+        session = _session(self.manager, context, request.session_id)
         path = self._map_path(session, request.map_name)
         if not os.path.exists(path):
             raise NotFoundError(f"map {request.map_name!r} not found", reason="MAP_NOT_FOUND")
@@ -473,7 +503,7 @@ class SceneServicer(scene_pb2_grpc.SceneServiceServicer):
 
     @handle_errors
     async def ExportMap(self, request: Any, context: Any) -> None:
-        session = _session(self.manager, request.session_id)
+        session = _session(self.manager, context, request.session_id)
         suffix = {scene_pb2.MESH_FORMAT_GLB: ".glb", scene_pb2.MESH_FORMAT_OBJ: ".obj"}.get(request.format, ".ply")
         fmt = request.format or scene_pb2.MESH_FORMAT_PLY
         with tempfile.TemporaryDirectory(prefix="sora-export-") as tmp:
@@ -511,7 +541,7 @@ class PerceptionServicer(perception_pb2_grpc.PerceptionServiceServicer):
 
     @handle_errors
     async def WatchPerception(self, request: Any, context: Any) -> None:
-        session = _session(self.manager, request.session_id)
+        session = _session(self.manager, context, request.session_id)
         resume = _position(request.resume_from, "resume_from")
         if resume is None or not session.events.can_resume(resume):
             resume = session.events.position
@@ -585,7 +615,7 @@ class AvatarServicer(avatar_pb2_grpc.AvatarServiceServicer):
         if first.WhichOneof("message") != "config":
             raise InvalidArgumentError.field("config", "the first message of a conversation must be its config")
         cfg = first.config
-        session = _session(self.manager, cfg.session_id, "config.session_id")
+        session = _session(self.manager, context, cfg.session_id, "config.session_id")
         if cfg.output_sample_rate_hz and not 8000 <= cfg.output_sample_rate_hz <= 48000:
             raise InvalidArgumentError.field("config.output_sample_rate_hz", "must be 0 or in 8000..48000")
         for name in ("persona", "avatar_name", "voice", "language"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from concurrent.futures import Executor
+from typing import Any
 
 from ..core.config import SoraConfig
 from ..core.errors import InvalidArgumentError, NotFoundError, ResourceExhaustedError, UnavailableError
@@ -16,8 +17,10 @@ __all__ = ["SessionManager"]
 class SessionManager:
     """Creates, finds and closes sessions. Event-loop thread only."""
 
-    def __init__(self, config: SoraConfig, executor: Executor) -> None:
+    def __init__(self, config: SoraConfig, executor: Executor, verifier: Any = None) -> None:
         self.config = config
+        #: Token verifier (server._auth.TokenVerifier) when authentication is on, else None.
+        self.verifier = verifier
         self.executor = executor
         self._sessions: dict[str, Session] = {}
         self._closed: dict[str, SessionInfo] = {}
@@ -33,6 +36,7 @@ class SessionManager:
         depth_max_m: float = 0.0,
         recording_enabled: bool = False,
         up_world: tuple[float, float, float] = (0.0, 0.0, 1.0),
+        owner: str = "",
     ) -> Session:
         if len(self._sessions) >= self.config.session.max_sessions:
             raise ResourceExhaustedError(
@@ -55,6 +59,7 @@ class SessionManager:
             recording_enabled=recording_enabled,
             created_time_s=time.time(),
             up_world=up_world,
+            owner=owner,
         )
         session = Session(info, self.config, self.executor)
         self._sessions[info.session_id] = session

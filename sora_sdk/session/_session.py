@@ -62,6 +62,7 @@ class SessionInfo:
     recording_enabled: bool
     created_time_s: float
     up_world: tuple[float, float, float] = (0.0, 0.0, 1.0)
+    owner: str = ""  # the principal that created the session ("" without authentication)
 
 
 @dataclass
