@@ -11,7 +11,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 setup: $(STAMP)
 
 # System libraries: Open3D needs libusb-1.0 (its import fails without it) and libgomp.
-$(STAMP): pyproject.toml scripts/setup.sh
+$(STAMP): pyproject.toml scripts/setup.sh scripts/engine_clients/setup.sh
 	bash scripts/setup.sh "$(PY)" "$(VENV)"
 	touch $(STAMP)
 

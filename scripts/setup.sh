@@ -42,4 +42,8 @@ elif ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
 fi
 
 "$VENV/bin/pip" install -q -e ".[dev]"
+
+# The engine clients' tests (Unity core under Mono/NUnit, the C++ client against this server) need
+# protoc, gRPC C++ and Mono from Debian.
+bash "$(dirname "$0")/engine_clients/setup.sh"
 "$VENV/bin/python" -c "import open3d, mediapipe, grpc, sora_sdk; print('sora-sdk ready:', sora_sdk.__version__)"

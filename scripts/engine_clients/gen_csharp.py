@@ -265,13 +265,13 @@ def _service_stub(
         f"    public partial class {client} : grpc::ClientBase<{client}>",
         "    {",
         f"      /// <summary>Creates a new client for {service.name}</summary>",
-        "      /// <param name=\"channel\">The channel to use to make remote calls.</param>",
+        '      /// <param name="channel">The channel to use to make remote calls.</param>',
         f"      {_GEN}",
         f"      public {client}(grpc::ChannelBase channel) : base(channel)",
         "      {",
         "      }",
         f"      /// <summary>Creates a new client for {service.name} that uses a custom <c>CallInvoker</c>.</summary>",
-        "      /// <param name=\"callInvoker\">The callInvoker to use to make remote calls.</param>",
+        '      /// <param name="callInvoker">The callInvoker to use to make remote calls.</param>',
         f"      {_GEN}",
         f"      public {client}(grpc::CallInvoker callInvoker) : base(callInvoker)",
         "      {",
@@ -282,7 +282,7 @@ def _service_stub(
         "      {",
         "      }",
         "      /// <summary>Protected constructor to allow creation of configured clients.</summary>",
-        "      /// <param name=\"configuration\">The client configuration.</param>",
+        '      /// <param name="configuration">The client configuration.</param>',
         f"      {_GEN}",
         f"      protected {client}(ClientBaseConfiguration configuration) : base(configuration)",
         "      {",
@@ -433,7 +433,9 @@ def main() -> None:
     if a.check:
         problems = check(a.out)
         if problems:
-            print("generated C# is stale (run `.venv/bin/python scripts/engine_clients/gen_csharp.py`):", file=sys.stderr)
+            print(
+                "generated C# is stale (run `.venv/bin/python scripts/engine_clients/gen_csharp.py`):", file=sys.stderr
+            )
             print("\n".join(problems), file=sys.stderr)
             raise SystemExit(1)
         print("generated C# up to date")

@@ -120,7 +120,9 @@ def main() -> None:
     if a.check:
         found = problems()
         if found:
-            raise SystemExit("unity_plugin .meta files out of date (run scripts/engine_clients/unity_meta.py):\n" + "\n".join(found))
+            raise SystemExit(
+                "unity_plugin .meta files out of date (run scripts/engine_clients/unity_meta.py):\n" + "\n".join(found)
+            )
         print("unity_plugin .meta files complete")
         return
     written, removed = sync()

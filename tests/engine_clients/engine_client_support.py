@@ -7,6 +7,7 @@ runner). A missing tool fails the test with the setup command to run; nothing is
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -37,3 +38,20 @@ def run(cmd: list[str], *, cwd: Path | None = None, timeout_s: float = 300) -> s
             f"--- stdout ---\n{proc.stdout[-6000:]}\n--- stderr ---\n{proc.stderr[-6000:]}"
         )
     return proc
+
+
+def nunit_framework() -> str:
+    """nunit.framework.dll of Debian's NUnit 2.6 (libnunit-cil-dev), via its pkg-config file."""
+    try:
+        libs = subprocess.run(
+            ["pkg-config", "--libs", "nunit"], capture_output=True, text=True, check=True, timeout=30
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        libs = ""
+    for ref in re.findall(r"-r:(\S+)", libs):
+        if ref.endswith("nunit.framework.dll") and Path(ref).is_file():
+            return ref
+    found = sorted(Path("/usr/lib/cli").glob("nunit.framework-*/nunit.framework.dll"))
+    if not found:
+        pytest.fail("nunit.framework.dll not found: run `bash scripts/engine_clients/setup.sh` (libnunit-cil-dev)")
+    return str(found[-1])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shlex
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,12 +21,13 @@ import pytest
 from engine_client_support import BUILD, CPP, ROOT, require_tool, run
 
 from sora_sdk.client import SoraClient, decode_chunk
-from sora_sdk.server import SoraServer
+from sora_sdk.server import SoraServer, create_server
 
 TUM = ROOT / "tests" / "data" / "tum_fr1_desk_9frames"
 REDWOOD = ROOT / "tests" / "data" / "redwood_livingroom1_5frames"
 
 EXAMPLE = BUILD / "cpp" / "sora_stream_dataset"
+UNIT_TESTS = BUILD / "cpp" / "sora_client_unit_tests"
 _FIELD = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S+)')
 
 
@@ -60,8 +62,24 @@ def cpp_example() -> Path:
     if not (build / "CMakeCache.txt").is_file():
         run(["cmake", "-S", str(CPP), "-B", str(build), "-DCMAKE_BUILD_TYPE="], timeout_s=120)
     run(["cmake", "--build", str(build), "-j2"], timeout_s=400)
-    assert EXAMPLE.is_file()
+    assert EXAMPLE.is_file() and UNIT_TESTS.is_file()
     return EXAMPLE
+
+
+def test_cpp_client_unit_tests_pass(cpp_example: Path) -> None:
+    """Chunk decoding, the scene mirror's ordering rules and the Unreal coordinate conversion."""
+    out = run([str(UNIT_TESTS)], timeout_s=60).stdout
+    assert "0 failed" in out and "FAIL" not in out, out
+
+
+@pytest.fixture
+async def speech_server() -> AsyncIterator[SoraServer]:
+    """A server that synthesises speech as fast as it can (not paced at playback speed)."""
+    from tests.conftest import test_config
+
+    running = await create_server(test_config(dialogue={"realtime_speech": False}))
+    yield running
+    await running.stop(0.2)
 
 
 async def _run_example(exe: Path, port: int, *args: str, timeout_s: float = 120) -> list[Line]:
@@ -108,6 +126,25 @@ async def _check_against_server(lines: list[Line], port: int) -> dict[str, str]:
     return final
 
 
+def _check_speech(lines: list[Line]) -> None:
+    """Speech audio tiles each turn's timeline without gaps or overlaps, with lip-sync alongside."""
+    turns: dict[str, list[Line]] = {}
+    for ln in lines:
+        if ln.topic in ("avatar audio", "avatar visemes", "avatar turn_end"):
+            turns.setdefault(ln.fields["turn"], []).append(ln)
+    assert turns
+    for events in turns.values():
+        audio = [ln.fields for ln in events if ln.topic == "avatar audio"]
+        assert audio, "a spoken turn streams audio"
+        assert any(ln.topic == "avatar visemes" and int(ln.fields["keys"]) > 0 for ln in events)
+        end_s = 0.0
+        for chunk in audio:
+            assert float(chunk["start_s"]) == pytest.approx(end_s, abs=2e-3)
+            end_s = float(chunk["start_s"]) + int(chunk["samples"]) / int(chunk["rate"])
+        turn_end = next(ln.fields for ln in events if ln.topic == "avatar turn_end")
+        assert float(turn_end["spoken_s"]) == pytest.approx(end_s, abs=0.05)
+
+
 def _check_avatar(lines: list[Line], turns: int) -> None:
     events = [ln for ln in lines if ln.topic.startswith("avatar ") and ln.topic != "avatar say"]
     ends = [ln for ln in events if ln.topic == "avatar turn_end"]
@@ -122,9 +159,21 @@ def _check_avatar(lines: list[Line], turns: int) -> None:
     assert len({ln.fields["turn"] for ln in events}) == turns
 
 
-async def test_cpp_example_streams_tum_and_resumes_scene_watch_and_talks(cpp_example: Path, server: SoraServer) -> None:
+async def test_cpp_example_streams_tum_and_resumes_scene_watch_and_talks(
+    cpp_example: Path, speech_server: SoraServer
+) -> None:
+    server = speech_server
     lines = await _run_example(
-        cpp_example, server.port, "--resume-after", "4", "--say", "What do you see?", "--say", "Hello there", str(TUM)
+        cpp_example,
+        server.port,
+        "--resume-after",
+        "4",
+        "--speech",
+        "--say",
+        "What do you see?",
+        "--say",
+        "Hello there",
+        str(TUM),
     )
     assert lines[-1].topic == "done"
     assert next(ln.fields for ln in lines if ln.topic == "dataset") == {"format": "tum", "frames": "9"}
@@ -141,6 +190,7 @@ async def test_cpp_example_streams_tum_and_resumes_scene_watch_and_talks(cpp_exa
     assert _position(final["position"]) == _position(ingests[-1]["position"])
 
     _check_avatar(lines, turns=2)
+    _check_speech(lines)
 
 
 async def test_cpp_example_streams_redwood_jpeg_colour(cpp_example: Path, server: SoraServer) -> None:

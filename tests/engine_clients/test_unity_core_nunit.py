@@ -14,28 +14,10 @@ import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import pytest
-from engine_client_support import UNITY, require_tool, run
+from engine_client_support import UNITY, nunit_framework, require_tool, run
 
 CORE = UNITY / "Runtime" / "Core"
 CORE_TESTS = UNITY / "Tests" / "Core"
-
-
-def _nunit_framework() -> str:
-    """nunit.framework.dll of Debian's NUnit 2.6 (libnunit-cil-dev), via its pkg-config file."""
-    try:
-        libs = subprocess.run(
-            ["pkg-config", "--libs", "nunit"], capture_output=True, text=True, check=True, timeout=30
-        ).stdout
-    except (OSError, subprocess.CalledProcessError):
-        libs = ""
-    for ref in re.findall(r"-r:(\S+)", libs):
-        if ref.endswith("nunit.framework.dll") and Path(ref).is_file():
-            return ref
-    found = sorted(Path("/usr/lib/cli").glob("nunit.framework-*/nunit.framework.dll"))
-    if not found:
-        pytest.fail("nunit.framework.dll not found: run `bash scripts/engine_clients/setup.sh` (libnunit-cil-dev)")
-    return str(found[-1])
 
 
 def test_core_has_no_unity_or_grpc_dependency() -> None:
@@ -43,7 +25,8 @@ def test_core_has_no_unity_or_grpc_dependency() -> None:
         f"{p.name}:{n}: {line.strip()}"
         for p in sorted(CORE.glob("*.cs"))
         for n, line in enumerate(p.read_text().splitlines(), 1)
-        if re.search(r"\b(UnityEngine|UnityEditor|Grpc|Google\.Protobuf)\b", line) and not line.lstrip().startswith("//")
+        if re.search(r"\b(UnityEngine|UnityEditor|Grpc|Google\.Protobuf)\b", line)
+        and not line.lstrip().startswith("//")
     ]
     assert not offending, "the core must stay engine- and transport-free:\n" + "\n".join(offending)
 
@@ -51,7 +34,7 @@ def test_core_has_no_unity_or_grpc_dependency() -> None:
 def test_core_compiles_and_passes_its_nunit_tests_under_mono(tmp_path: Path) -> None:
     mcs = require_tool("mcs")
     console = require_tool("nunit-console")
-    framework = _nunit_framework()
+    framework = nunit_framework()
     core_dll = tmp_path / "Sora.Sdk.Core.dll"
     tests_dll = tmp_path / "Sora.Sdk.Core.Tests.dll"
     sources = sorted(str(p) for p in CORE.glob("*.cs"))
@@ -60,7 +43,17 @@ def test_core_compiles_and_passes_its_nunit_tests_under_mono(tmp_path: Path) -> 
 
     # Warnings are errors: the core is small enough to keep clean, and Unity shows them to users.
     run([mcs, "-target:library", "-warnaserror+", f"-out:{core_dll}", *sources])
-    run([mcs, "-target:library", "-warnaserror+", f"-out:{tests_dll}", f"-r:{core_dll}", f"-r:{framework}", *test_sources])
+    run(
+        [
+            mcs,
+            "-target:library",
+            "-warnaserror+",
+            f"-out:{tests_dll}",
+            f"-r:{core_dll}",
+            f"-r:{framework}",
+            *test_sources,
+        ]
+    )
 
     result = tmp_path / "TestResult.xml"
     proc = subprocess.run(

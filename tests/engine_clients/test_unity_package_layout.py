@@ -15,7 +15,9 @@ from engine_client_support import ROOT, UNITY
 
 
 def _meta_tool():
-    spec = importlib.util.spec_from_file_location("sora_unity_meta", ROOT / "scripts" / "engine_clients" / "unity_meta.py")
+    spec = importlib.util.spec_from_file_location(
+        "sora_unity_meta", ROOT / "scripts" / "engine_clients" / "unity_meta.py"
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
@@ -56,8 +58,14 @@ def test_every_code_folder_has_exactly_one_assembly_definition() -> None:
 
 def test_assembly_references_resolve_and_keep_the_layers_apart() -> None:
     asmdefs = {a["name"]: a for a in _asmdefs().values()}
-    unity_modules = {"UnityEngine.TestRunner", "UnityEditor.TestRunner", "Unity.XR.ARFoundation", "Unity.XR.ARSubsystems",
-                     "Unity.XR.Hands", "Unity.InputSystem"}  # fmt: skip
+    unity_modules = {
+        "UnityEngine.TestRunner",
+        "UnityEditor.TestRunner",
+        "Unity.XR.ARFoundation",
+        "Unity.XR.ARSubsystems",
+        "Unity.XR.Hands",
+        "Unity.InputSystem",
+    }
     for name, a in asmdefs.items():
         for ref in a["references"]:
             assert ref in asmdefs or ref in unity_modules, f"{name} references unknown assembly {ref}"

@@ -49,7 +49,8 @@ namespace Sora.Unity
 
         public void Start()
         {
-            if (IsRunning) return;
+            // A loop that was told to stop may still be winding down; it exits on its own.
+            if (IsRunning && _cts != null && !_cts.IsCancellationRequested) return;
             _cts = new CancellationTokenSource();
             CancellationToken ct = _cts.Token;
             // Task.Run: the loop and its awaits stay off Unity's main-thread synchronisation context.

@@ -251,7 +251,7 @@ namespace Sora.Unity
         private async Task Converse(ManagedStream stream, CancellationToken ct)
         {
             SoraChannelHost host = SoraChannelHost.Instance;
-            string sessionId = await host.GetSessionIdAsync().ConfigureAwait(false);
+            string sessionId = await host.GetSessionIdAsync(ct).ConfigureAwait(false);
             var config = new Proto.ConversationConfig
             {
                 SessionId = sessionId,

@@ -77,7 +77,8 @@ namespace Sora.Unity
         private readonly object _lock = new object();
         private GrpcChannel _channel;
         private Metadata _headers = new Metadata();
-        private Task<string> _session;
+        // Completes when the session is open; streams started before Connect simply wait on it.
+        private TaskCompletionSource<string> _session = NewSessionSource();
         private CancellationTokenSource _lifetime = new CancellationTokenSource();
         private SoraConnectionState _state = SoraConnectionState.Disconnected;
 
@@ -187,6 +188,7 @@ namespace Sora.Unity
             }
             DisposeChannel();
             Options = options;
+            _lifetime.Cancel();  // a session still being opened on the old channel gives up
             _lifetime = new CancellationTokenSource();
             _headers = new Metadata();
             foreach (KeyValuePair<string, string> h in options.Headers) _headers.Add(h.Key, h.Value);
@@ -214,15 +216,55 @@ namespace Sora.Unity
 
             SetState(SoraConnectionState.Connecting);
             SessionId = null;
-            _session = Task.Run(() => OpenSession(_lifetime.Token));
+            // Waiters on a previous connection's session move on to this one (see GetSessionIdAsync).
+            TaskCompletionSource<string> previous = _session;
+            _session = NewSessionSource();
+            previous.TrySetCanceled();
+            TaskCompletionSource<string> session = _session;
+            CancellationToken lifetime = _lifetime.Token;
+            Task.Run(async () =>
+            {
+                try
+                {
+                    session.TrySetResult(await OpenSession(lifetime).ConfigureAwait(false));
+                }
+                catch (OperationCanceledException)
+                {
+                    session.TrySetCanceled();  // replaced by a newer Connect, or shut down
+                }
+                catch (Exception e)
+                {
+                    Debug.LogError("[Sora] " + e.Message);
+                    session.TrySetException(e);
+                }
+            });
             foreach (ManagedStream s in running) s.Start();
         }
 
-        /// <summary>Completes with the session ID once the session exists (created or joined).</summary>
-        public Task<string> GetSessionIdAsync()
+        /// <summary>Completes with the session ID once the session exists (created or joined); waits for Connect.</summary>
+        public async Task<string> GetSessionIdAsync(CancellationToken ct = default(CancellationToken))
         {
-            if (_session == null) throw new InvalidOperationException("SoraChannelHost is not connected; call Connect first");
-            return _session;
+            while (true)
+            {
+                Task<string> session = _session.Task;
+                var cancelled = new TaskCompletionSource<bool>();
+                using (ct.Register(() => cancelled.TrySetResult(true)))
+                {
+                    if (await Task.WhenAny(session, cancelled.Task).ConfigureAwait(false) != session) throw new OperationCanceledException(ct);
+                }
+                if (session.IsCanceled)
+                {
+                    // Replaced by a newer Connect: wait for that one. Otherwise the host shut down.
+                    if (_session.Task != session) continue;
+                    throw new OperationCanceledException("the Sora channel host shut down");
+                }
+                return await session.ConfigureAwait(false);
+            }
+        }
+
+        private static TaskCompletionSource<string> NewSessionSource()
+        {
+            return new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         }
 
         /// <summary>Call options with the configured headers.</summary>

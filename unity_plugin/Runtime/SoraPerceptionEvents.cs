@@ -204,7 +204,7 @@ namespace Sora.Unity
         private async Task Watch(ManagedStream stream, CancellationToken ct)
         {
             SoraChannelHost host = SoraChannelHost.Instance;
-            string sessionId = await host.GetSessionIdAsync().ConfigureAwait(false);
+            string sessionId = await host.GetSessionIdAsync(ct).ConfigureAwait(false);
             var request = new Proto.WatchPerceptionRequest
             {
                 SessionId = sessionId,

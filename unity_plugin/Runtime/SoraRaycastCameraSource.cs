@@ -54,8 +54,9 @@ namespace Sora.Unity
             {
                 for (int u = 0; u < widthPx; u++)
                 {
-                    // OpenCV pixel ray (x right, y down, z forward) in the Unity camera's axes (y up).
-                    var local = new Vector3((float)((u - k.CxPx) / k.FxPx), -(float)((v - k.CyPx) / k.FyPx), 1f);
+                    // The pixel's ray in OpenCV camera axes, then in the Unity camera's.
+                    var ray = new Vec3((float)((u - k.CxPx) / k.FxPx), (float)((v - k.CyPx) / k.FyPx), 1f);
+                    Vector3 local = SoraFrames.ToVector3(SoraCoordinates.CameraVectorToUnity(ray));
                     Vector3 dir = t.TransformDirection(local).normalized;
                     RaycastHit hit;
                     if (!Nearest(t.position, dir, out hit)) continue;

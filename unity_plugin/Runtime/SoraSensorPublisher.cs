@@ -74,6 +74,13 @@ namespace Sora.Unity
             set { cameraSource = value as MonoBehaviour; }
         }
 
+        /// <summary>Camera frames per second at most (takes effect when the component is next enabled).</summary>
+        public float MaxCameraFps
+        {
+            get { return maxCameraFps; }
+            set { maxCameraFps = value; }
+        }
+
         public ISoraHandSource HandSource
         {
             get { return handSource as ISoraHandSource; }
@@ -343,7 +350,7 @@ namespace Sora.Unity
         private async Task Publish(ManagedStream stream, CancellationToken ct)
         {
             SoraChannelHost host = SoraChannelHost.Instance;
-            string sessionId = await host.GetSessionIdAsync().ConfigureAwait(false);
+            string sessionId = await host.GetSessionIdAsync(ct).ConfigureAwait(false);
             // Samples queued while disconnected are stale for a live stream.
             Proto.StreamSensorDataRequest stale;
             while (realtime && _outbox.TryDequeue(out stale))

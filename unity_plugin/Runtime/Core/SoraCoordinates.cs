@@ -23,7 +23,7 @@ namespace Sora.Core
     /// <item>Points and directions: swap Y and Z.</item>
     /// <item>Rotations of world objects (planes, objects, anchors, joints): R_unity = M R_sora M.
     /// An object's local axes are converted like the world's, so a Sora plane's normal (+Z) is
-    /// the Unity plane's local +Y (what Unity's built-in Plane and Quad-on-XZ meshes face).
+    /// the Unity plane's local +Y (the side Unity's built-in Plane mesh faces).
     /// As a quaternion: (x, y, z, w) -> (-x, -z, -y, w).</item>
     /// <item>Camera and head rotations: R_sora = M R_unity F with F = diag(1, -1, 1) (Unity camera
     /// axes -> OpenCV camera axes), and back the same way.</item>
@@ -73,6 +73,12 @@ namespace Sora.Core
 
         /// <summary>A Unity camera's world pose -> Sora <c>pose_world_camera</c> (OpenCV axes).</summary>
         public static RigidPose CameraPoseFromUnity(RigidPose unity) { return new RigidPose(FromUnity(unity.Position), CameraRotationFromUnity(unity.Rotation)); }
+
+        /// <summary>A vector in OpenCV camera axes (x right, y down, z forward) -> Unity camera axes (y up): F.</summary>
+        public static Vec3 CameraVectorToUnity(Vec3 openCv) { return new Vec3(openCv.X, -openCv.Y, openCv.Z); }
+
+        /// <summary>A vector in Unity camera axes -> OpenCV camera axes: F again.</summary>
+        public static Vec3 CameraVectorFromUnity(Vec3 unity) { return new Vec3(unity.X, -unity.Y, unity.Z); }
 
         /// <summary>Box edge lengths along the object's local axes, Sora -> Unity (and back).</summary>
         public static Vec3 SizeToUnity(Vec3 sora) { return new Vec3(sora.X, sora.Z, sora.Y); }

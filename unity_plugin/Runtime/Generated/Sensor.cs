@@ -1280,7 +1280,8 @@ namespace Sora.V1 {
     public const int PoseWorldCameraFieldNumber = 4;
     private global::Sora.V1.Pose poseWorldCamera_;
     /// <summary>
-    /// Camera pose at capture time (OpenCV camera axes); required for POSE_SOURCE_CLIENT.
+    /// Camera pose at capture time (OpenCV camera axes); required with depth for POSE_SOURCE_CLIENT.
+    /// Colour-only frames without a pose still feed camera hands (in the camera's frame).
     /// </summary>
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]

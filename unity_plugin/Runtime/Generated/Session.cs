@@ -25,62 +25,62 @@ namespace Sora.V1 {
       byte[] descriptorData = global::System.Convert.FromBase64String(
           string.Concat(
             "ChVzb3JhL3YxL3Nlc3Npb24ucHJvdG8SB3NvcmEudjEaE3NvcmEvdjEvdHlw",
-            "ZXMucHJvdG8igAEKDlNlc3Npb25PcHRpb25zEigKC3Bvc2Vfc291cmNlGAEg",
+            "ZXMucHJvdG8ipAEKDlNlc3Npb25PcHRpb25zEigKC3Bvc2Vfc291cmNlGAEg",
             "ASgOMhMuc29yYS52MS5Qb3NlU291cmNlEhQKDHZveGVsX3NpemVfbRgCIAEo",
             "AhITCgtkZXB0aF9tYXhfbRgDIAEoAhIZChFyZWNvcmRpbmdfZW5hYmxlZBgE",
-            "IAEoCCKbAgoMU2Vzc2lvblN0YXRzEhcKD2ZyYW1lc19yZWNlaXZlZBgBIAEo",
-            "BBIZChFmcmFtZXNfaW50ZWdyYXRlZBgCIAEoBBIWCg5mcmFtZXNfZHJvcHBl",
-            "ZBgDIAEoBBITCgttZXNoX2NodW5rcxgEIAEoDRIWCg5tZXNoX3RyaWFuZ2xl",
-            "cxgFIAEoBBIvCg5zY2VuZV9wb3NpdGlvbhgGIAEoCzIXLnNvcmEudjEuU3Ry",
-            "ZWFtUG9zaXRpb24SFgoOc2Vuc29yX3N0cmVhbXMYByABKA0SEwoLc3Vic2Ny",
-            "aWJlcnMYCCABKA0SGAoQaW50ZWdyYXRlX3RpbWVfcxgJIAEoAhIaChJtZXNo",
-            "X3VwZGF0ZV90aW1lX3MYCiABKAIi5AEKB1Nlc3Npb24SEgoKc2Vzc2lvbl9p",
-            "ZBgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSDwoHdXNlcl9pZBgDIAEo",
-            "CRIQCghzcGFjZV9pZBgEIAEoCRIkCgVzdGF0ZRgFIAEoDjIVLnNvcmEudjEu",
-            "U2Vzc2lvblN0YXRlEigKB29wdGlvbnMYBiABKAsyFy5zb3JhLnYxLlNlc3Np",
-            "b25PcHRpb25zEhYKDmNyZWF0ZWRfdGltZV9zGAcgASgBEiQKBXN0YXRzGAgg",
-            "ASgLMhUuc29yYS52MS5TZXNzaW9uU3RhdHMieQoUQ3JlYXRlU2Vzc2lvblJl",
-            "cXVlc3QSFAoMZGlzcGxheV9uYW1lGAEgASgJEg8KB3VzZXJfaWQYAiABKAkS",
-            "EAoIc3BhY2VfaWQYAyABKAkSKAoHb3B0aW9ucxgEIAEoCzIXLnNvcmEudjEu",
-            "U2Vzc2lvbk9wdGlvbnMiOgoVQ3JlYXRlU2Vzc2lvblJlc3BvbnNlEiEKB3Nl",
-            "c3Npb24YASABKAsyEC5zb3JhLnYxLlNlc3Npb24iJwoRR2V0U2Vzc2lvblJl",
-            "cXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSI3ChJHZXRTZXNzaW9uUmVzcG9u",
-            "c2USIQoHc2Vzc2lvbhgBIAEoCzIQLnNvcmEudjEuU2Vzc2lvbiItChNMaXN0",
-            "U2Vzc2lvbnNSZXF1ZXN0EhYKDmluY2x1ZGVfY2xvc2VkGAEgASgIIjoKFExp",
-            "c3RTZXNzaW9uc1Jlc3BvbnNlEiIKCHNlc3Npb25zGAEgAygLMhAuc29yYS52",
-            "MS5TZXNzaW9uIlQKE0Nsb3NlU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9p",
-            "ZBgBIAEoCRISCgpkZWxldGVfbWFwGAIgASgIEhUKDWRlbGV0ZV9tZW1vcnkY",
-            "AyABKAgiOQoUQ2xvc2VTZXNzaW9uUmVzcG9uc2USIQoHc2Vzc2lvbhgBIAEo",
-            "CzIQLnNvcmEudjEuU2Vzc2lvbiIYChZHZXRDYXBhYmlsaXRpZXNSZXF1ZXN0",
-            "IoEBCgdCYWNrZW5kEhEKCWNvbXBvbmVudBgBIAEoCRIMCgRuYW1lGAIgASgJ",
-            "Eg4KBmFjdGl2ZRgDIAEoCBImCgZkZXZpY2UYBCABKA4yFi5zb3JhLnYxLkNv",
-            "bXB1dGVEZXZpY2USDQoFbW9kZWwYBSABKAkSDgoGZGV0YWlsGAYgASgJIugB",
-            "ChdHZXRDYXBhYmlsaXRpZXNSZXNwb25zZRIWCg5zZXJ2ZXJfdmVyc2lvbhgB",
-            "IAEoCRITCgthcGlfdmVyc2lvbhgCIAEoCRImCgZkZXZpY2UYAyABKA4yFi5z",
-            "b3JhLnYxLkNvbXB1dGVEZXZpY2USEwoLZGV2aWNlX25hbWUYBCABKAkSIgoI",
-            "YmFja2VuZHMYBSADKAsyEC5zb3JhLnYxLkJhY2tlbmQSIQoZbWF4X3JlY2Vp",
-            "dmVfbWVzc2FnZV9ieXRlcxgGIAEoDRIcChRkZWZhdWx0X3ZveGVsX3NpemVf",
-            "bRgHIAEoAipiCgpQb3NlU291cmNlEhsKF1BPU0VfU09VUkNFX1VOU1BFQ0lG",
-            "SUVEEAASFgoSUE9TRV9TT1VSQ0VfQ0xJRU5UEAESHwobUE9TRV9TT1VSQ0Vf",
-            "U0VSVkVSX09ET01FVFJZEAIqYQoMU2Vzc2lvblN0YXRlEh0KGVNFU1NJT05f",
-            "U1RBVEVfVU5TUEVDSUZJRUQQABIYChRTRVNTSU9OX1NUQVRFX0FDVElWRRAB",
-            "EhgKFFNFU1NJT05fU1RBVEVfQ0xPU0VEEAIqYAoNQ29tcHV0ZURldmljZRIe",
-            "ChpDT01QVVRFX0RFVklDRV9VTlNQRUNJRklFRBAAEhYKEkNPTVBVVEVfREVW",
-            "SUNFX0NQVRABEhcKE0NPTVBVVEVfREVWSUNFX0NVREEQAjKXAwoOU2Vzc2lv",
-            "blNlcnZpY2USTgoNQ3JlYXRlU2Vzc2lvbhIdLnNvcmEudjEuQ3JlYXRlU2Vz",
-            "c2lvblJlcXVlc3QaHi5zb3JhLnYxLkNyZWF0ZVNlc3Npb25SZXNwb25zZRJF",
-            "CgpHZXRTZXNzaW9uEhouc29yYS52MS5HZXRTZXNzaW9uUmVxdWVzdBobLnNv",
-            "cmEudjEuR2V0U2Vzc2lvblJlc3BvbnNlEksKDExpc3RTZXNzaW9ucxIcLnNv",
-            "cmEudjEuTGlzdFNlc3Npb25zUmVxdWVzdBodLnNvcmEudjEuTGlzdFNlc3Np",
-            "b25zUmVzcG9uc2USSwoMQ2xvc2VTZXNzaW9uEhwuc29yYS52MS5DbG9zZVNl",
-            "c3Npb25SZXF1ZXN0Gh0uc29yYS52MS5DbG9zZVNlc3Npb25SZXNwb25zZRJU",
-            "Cg9HZXRDYXBhYmlsaXRpZXMSHy5zb3JhLnYxLkdldENhcGFiaWxpdGllc1Jl",
-            "cXVlc3QaIC5zb3JhLnYxLkdldENhcGFiaWxpdGllc1Jlc3BvbnNlYgZwcm90",
-            "bzM="));
+            "IAEoCBIiCgh1cF93b3JsZBgFIAEoCzIQLnNvcmEudjEuVmVjdG9yMyKbAgoM",
+            "U2Vzc2lvblN0YXRzEhcKD2ZyYW1lc19yZWNlaXZlZBgBIAEoBBIZChFmcmFt",
+            "ZXNfaW50ZWdyYXRlZBgCIAEoBBIWCg5mcmFtZXNfZHJvcHBlZBgDIAEoBBIT",
+            "CgttZXNoX2NodW5rcxgEIAEoDRIWCg5tZXNoX3RyaWFuZ2xlcxgFIAEoBBIv",
+            "Cg5zY2VuZV9wb3NpdGlvbhgGIAEoCzIXLnNvcmEudjEuU3RyZWFtUG9zaXRp",
+            "b24SFgoOc2Vuc29yX3N0cmVhbXMYByABKA0SEwoLc3Vic2NyaWJlcnMYCCAB",
+            "KA0SGAoQaW50ZWdyYXRlX3RpbWVfcxgJIAEoAhIaChJtZXNoX3VwZGF0ZV90",
+            "aW1lX3MYCiABKAIi5AEKB1Nlc3Npb24SEgoKc2Vzc2lvbl9pZBgBIAEoCRIU",
+            "CgxkaXNwbGF5X25hbWUYAiABKAkSDwoHdXNlcl9pZBgDIAEoCRIQCghzcGFj",
+            "ZV9pZBgEIAEoCRIkCgVzdGF0ZRgFIAEoDjIVLnNvcmEudjEuU2Vzc2lvblN0",
+            "YXRlEigKB29wdGlvbnMYBiABKAsyFy5zb3JhLnYxLlNlc3Npb25PcHRpb25z",
+            "EhYKDmNyZWF0ZWRfdGltZV9zGAcgASgBEiQKBXN0YXRzGAggASgLMhUuc29y",
+            "YS52MS5TZXNzaW9uU3RhdHMieQoUQ3JlYXRlU2Vzc2lvblJlcXVlc3QSFAoM",
+            "ZGlzcGxheV9uYW1lGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEAoIc3BhY2Vf",
+            "aWQYAyABKAkSKAoHb3B0aW9ucxgEIAEoCzIXLnNvcmEudjEuU2Vzc2lvbk9w",
+            "dGlvbnMiOgoVQ3JlYXRlU2Vzc2lvblJlc3BvbnNlEiEKB3Nlc3Npb24YASAB",
+            "KAsyEC5zb3JhLnYxLlNlc3Npb24iJwoRR2V0U2Vzc2lvblJlcXVlc3QSEgoK",
+            "c2Vzc2lvbl9pZBgBIAEoCSI3ChJHZXRTZXNzaW9uUmVzcG9uc2USIQoHc2Vz",
+            "c2lvbhgBIAEoCzIQLnNvcmEudjEuU2Vzc2lvbiItChNMaXN0U2Vzc2lvbnNS",
+            "ZXF1ZXN0EhYKDmluY2x1ZGVfY2xvc2VkGAEgASgIIjoKFExpc3RTZXNzaW9u",
+            "c1Jlc3BvbnNlEiIKCHNlc3Npb25zGAEgAygLMhAuc29yYS52MS5TZXNzaW9u",
+            "IlQKE0Nsb3NlU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIS",
+            "CgpkZWxldGVfbWFwGAIgASgIEhUKDWRlbGV0ZV9tZW1vcnkYAyABKAgiOQoU",
+            "Q2xvc2VTZXNzaW9uUmVzcG9uc2USIQoHc2Vzc2lvbhgBIAEoCzIQLnNvcmEu",
+            "djEuU2Vzc2lvbiIYChZHZXRDYXBhYmlsaXRpZXNSZXF1ZXN0IoEBCgdCYWNr",
+            "ZW5kEhEKCWNvbXBvbmVudBgBIAEoCRIMCgRuYW1lGAIgASgJEg4KBmFjdGl2",
+            "ZRgDIAEoCBImCgZkZXZpY2UYBCABKA4yFi5zb3JhLnYxLkNvbXB1dGVEZXZp",
+            "Y2USDQoFbW9kZWwYBSABKAkSDgoGZGV0YWlsGAYgASgJIugBChdHZXRDYXBh",
+            "YmlsaXRpZXNSZXNwb25zZRIWCg5zZXJ2ZXJfdmVyc2lvbhgBIAEoCRITCgth",
+            "cGlfdmVyc2lvbhgCIAEoCRImCgZkZXZpY2UYAyABKA4yFi5zb3JhLnYxLkNv",
+            "bXB1dGVEZXZpY2USEwoLZGV2aWNlX25hbWUYBCABKAkSIgoIYmFja2VuZHMY",
+            "BSADKAsyEC5zb3JhLnYxLkJhY2tlbmQSIQoZbWF4X3JlY2VpdmVfbWVzc2Fn",
+            "ZV9ieXRlcxgGIAEoDRIcChRkZWZhdWx0X3ZveGVsX3NpemVfbRgHIAEoAipi",
+            "CgpQb3NlU291cmNlEhsKF1BPU0VfU09VUkNFX1VOU1BFQ0lGSUVEEAASFgoS",
+            "UE9TRV9TT1VSQ0VfQ0xJRU5UEAESHwobUE9TRV9TT1VSQ0VfU0VSVkVSX09E",
+            "T01FVFJZEAIqYQoMU2Vzc2lvblN0YXRlEh0KGVNFU1NJT05fU1RBVEVfVU5T",
+            "UEVDSUZJRUQQABIYChRTRVNTSU9OX1NUQVRFX0FDVElWRRABEhgKFFNFU1NJ",
+            "T05fU1RBVEVfQ0xPU0VEEAIqYAoNQ29tcHV0ZURldmljZRIeChpDT01QVVRF",
+            "X0RFVklDRV9VTlNQRUNJRklFRBAAEhYKEkNPTVBVVEVfREVWSUNFX0NQVRAB",
+            "EhcKE0NPTVBVVEVfREVWSUNFX0NVREEQAjKXAwoOU2Vzc2lvblNlcnZpY2US",
+            "TgoNQ3JlYXRlU2Vzc2lvbhIdLnNvcmEudjEuQ3JlYXRlU2Vzc2lvblJlcXVl",
+            "c3QaHi5zb3JhLnYxLkNyZWF0ZVNlc3Npb25SZXNwb25zZRJFCgpHZXRTZXNz",
+            "aW9uEhouc29yYS52MS5HZXRTZXNzaW9uUmVxdWVzdBobLnNvcmEudjEuR2V0",
+            "U2Vzc2lvblJlc3BvbnNlEksKDExpc3RTZXNzaW9ucxIcLnNvcmEudjEuTGlz",
+            "dFNlc3Npb25zUmVxdWVzdBodLnNvcmEudjEuTGlzdFNlc3Npb25zUmVzcG9u",
+            "c2USSwoMQ2xvc2VTZXNzaW9uEhwuc29yYS52MS5DbG9zZVNlc3Npb25SZXF1",
+            "ZXN0Gh0uc29yYS52MS5DbG9zZVNlc3Npb25SZXNwb25zZRJUCg9HZXRDYXBh",
+            "YmlsaXRpZXMSHy5zb3JhLnYxLkdldENhcGFiaWxpdGllc1JlcXVlc3QaIC5z",
+            "b3JhLnYxLkdldENhcGFiaWxpdGllc1Jlc3BvbnNlYgZwcm90bzM="));
       descriptor = pbr::FileDescriptor.FromGeneratedCode(descriptorData,
           new pbr::FileDescriptor[] { global::Sora.V1.TypesReflection.Descriptor, },
           new pbr::GeneratedClrTypeInfo(new[] {typeof(global::Sora.V1.PoseSource), typeof(global::Sora.V1.SessionState), typeof(global::Sora.V1.ComputeDevice), }, null, new pbr::GeneratedClrTypeInfo[] {
-            new pbr::GeneratedClrTypeInfo(typeof(global::Sora.V1.SessionOptions), global::Sora.V1.SessionOptions.Parser, new[]{ "PoseSource", "VoxelSizeM", "DepthMaxM", "RecordingEnabled" }, null, null, null, null),
+            new pbr::GeneratedClrTypeInfo(typeof(global::Sora.V1.SessionOptions), global::Sora.V1.SessionOptions.Parser, new[]{ "PoseSource", "VoxelSizeM", "DepthMaxM", "RecordingEnabled", "UpWorld" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::Sora.V1.SessionStats), global::Sora.V1.SessionStats.Parser, new[]{ "FramesReceived", "FramesIntegrated", "FramesDropped", "MeshChunks", "MeshTriangles", "ScenePosition", "SensorStreams", "Subscribers", "IntegrateTimeS", "MeshUpdateTimeS" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::Sora.V1.Session), global::Sora.V1.Session.Parser, new[]{ "SessionId", "DisplayName", "UserId", "SpaceId", "State", "Options", "CreatedTimeS", "Stats" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::Sora.V1.CreateSessionRequest), global::Sora.V1.CreateSessionRequest.Parser, new[]{ "DisplayName", "UserId", "SpaceId", "Options" }, null, null, null, null),
@@ -195,6 +195,7 @@ namespace Sora.V1 {
       voxelSizeM_ = other.voxelSizeM_;
       depthMaxM_ = other.depthMaxM_;
       recordingEnabled_ = other.recordingEnabled_;
+      upWorld_ = other.upWorld_ != null ? other.upWorld_.Clone() : null;
       _unknownFields = pb::UnknownFieldSet.Clone(other._unknownFields);
     }
 
@@ -264,6 +265,22 @@ namespace Sora.V1 {
       }
     }
 
+    /// <summary>Field number for the "up_world" field.</summary>
+    public const int UpWorldFieldNumber = 5;
+    private global::Sora.V1.Vector3 upWorld_;
+    /// <summary>
+    /// The world's up direction (against gravity), used to label planes; unset for +Z. Worlds that
+    /// come from OpenXR or Unity tracking (converted to right-handed) usually have +Y up.
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public global::Sora.V1.Vector3 UpWorld {
+      get { return upWorld_; }
+      set {
+        upWorld_ = value;
+      }
+    }
+
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public override bool Equals(object other) {
@@ -283,6 +300,7 @@ namespace Sora.V1 {
       if (!pbc::ProtobufEqualityComparers.BitwiseSingleEqualityComparer.Equals(VoxelSizeM, other.VoxelSizeM)) return false;
       if (!pbc::ProtobufEqualityComparers.BitwiseSingleEqualityComparer.Equals(DepthMaxM, other.DepthMaxM)) return false;
       if (RecordingEnabled != other.RecordingEnabled) return false;
+      if (!object.Equals(UpWorld, other.UpWorld)) return false;
       return Equals(_unknownFields, other._unknownFields);
     }
 
@@ -294,6 +312,7 @@ namespace Sora.V1 {
       if (VoxelSizeM != 0F) hash ^= pbc::ProtobufEqualityComparers.BitwiseSingleEqualityComparer.GetHashCode(VoxelSizeM);
       if (DepthMaxM != 0F) hash ^= pbc::ProtobufEqualityComparers.BitwiseSingleEqualityComparer.GetHashCode(DepthMaxM);
       if (RecordingEnabled != false) hash ^= RecordingEnabled.GetHashCode();
+      if (upWorld_ != null) hash ^= UpWorld.GetHashCode();
       if (_unknownFields != null) {
         hash ^= _unknownFields.GetHashCode();
       }
@@ -328,6 +347,10 @@ namespace Sora.V1 {
         output.WriteRawTag(32);
         output.WriteBool(RecordingEnabled);
       }
+      if (upWorld_ != null) {
+        output.WriteRawTag(42);
+        output.WriteMessage(UpWorld);
+      }
       if (_unknownFields != null) {
         _unknownFields.WriteTo(output);
       }
@@ -354,6 +377,10 @@ namespace Sora.V1 {
         output.WriteRawTag(32);
         output.WriteBool(RecordingEnabled);
       }
+      if (upWorld_ != null) {
+        output.WriteRawTag(42);
+        output.WriteMessage(UpWorld);
+      }
       if (_unknownFields != null) {
         _unknownFields.WriteTo(ref output);
       }
@@ -375,6 +402,9 @@ namespace Sora.V1 {
       }
       if (RecordingEnabled != false) {
         size += 1 + 1;
+      }
+      if (upWorld_ != null) {
+        size += 1 + pb::CodedOutputStream.ComputeMessageSize(UpWorld);
       }
       if (_unknownFields != null) {
         size += _unknownFields.CalculateSize();
@@ -399,6 +429,12 @@ namespace Sora.V1 {
       }
       if (other.RecordingEnabled != false) {
         RecordingEnabled = other.RecordingEnabled;
+      }
+      if (other.upWorld_ != null) {
+        if (upWorld_ == null) {
+          UpWorld = new global::Sora.V1.Vector3();
+        }
+        UpWorld.MergeFrom(other.UpWorld);
       }
       _unknownFields = pb::UnknownFieldSet.MergeFrom(_unknownFields, other._unknownFields);
     }
@@ -431,6 +467,13 @@ namespace Sora.V1 {
             RecordingEnabled = input.ReadBool();
             break;
           }
+          case 42: {
+            if (upWorld_ == null) {
+              UpWorld = new global::Sora.V1.Vector3();
+            }
+            input.ReadMessage(UpWorld);
+            break;
+          }
         }
       }
     #endif
@@ -460,6 +503,13 @@ namespace Sora.V1 {
           }
           case 32: {
             RecordingEnabled = input.ReadBool();
+            break;
+          }
+          case 42: {
+            if (upWorld_ == null) {
+              UpWorld = new global::Sora.V1.Vector3();
+            }
+            input.ReadMessage(UpWorld);
             break;
           }
         }

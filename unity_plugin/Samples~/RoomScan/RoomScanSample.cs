@@ -61,6 +61,7 @@ namespace Sora.Samples
             scene.AddComponent<SoraObjectVisualizer>();
             _publisher = scene.AddComponent<SoraSensorPublisher>();
             _publisher.CameraSource = (ISoraCameraSource)cameraSource;
+            _publisher.MaxCameraFps = maxCameraFps;
             scene.SetActive(true);
         }
 

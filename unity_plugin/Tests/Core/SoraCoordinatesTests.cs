@@ -77,7 +77,8 @@ namespace Sora.Core.Tests
                 Vec3 worldUnity = unityPose.TransformPoint(pCamUnity);
 
                 RigidPose soraPose = SoraCoordinates.CameraPoseFromUnity(unityPose);
-                var pCamCv = new Vec3(pCamUnity.X, -pCamUnity.Y, pCamUnity.Z);
+                Vec3 pCamCv = SoraCoordinates.CameraVectorFromUnity(pCamUnity);
+                TestMath.AreClose(new Vec3(pCamUnity.X, -pCamUnity.Y, pCamUnity.Z), pCamCv);
                 TestMath.AreClose(SoraCoordinates.FromUnity(worldUnity), soraPose.TransformPoint(pCamCv), 1e-4f);
             }
         }
