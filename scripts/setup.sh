@@ -7,16 +7,16 @@ VENV=${2:-.venv}
 
 need_apt=()
 # Open3D's import fails without libusb-1.0 (NOTES.md); libgomp for its OpenMP kernels.
-for lib in libusb-1.0.so.0 libgomp.so.1; do
-  ldconfig -p 2>/dev/null | grep -q "$lib" || need_apt+=("$lib")
+for pkg in libusb-1.0-0 libgomp1; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 if ((${#need_apt[@]})); then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-    echo "installing system libraries: libusb-1.0-0 libgomp1"
-    apt-get update -qq || true
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libusb-1.0-0 libgomp1 >/dev/null
+    echo "installing system libraries: ${need_apt[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null 2>&1 \
+      || { apt-get update -qq || true; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null; }
   else
-    echo "missing ${need_apt[*]}: install libusb-1.0-0 and libgomp1 with your package manager" >&2
+    echo "missing ${need_apt[*]}: install them with your package manager" >&2
     exit 1
   fi
 fi

@@ -27,6 +27,16 @@ from ._replay import scene_json, watch_into
 __all__ = ["run_demo"]
 
 
+def _write_wav(path: Path, pcm: np.ndarray, rate: int) -> None:
+    import wave
+
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.astype("<i2").tobytes())
+
+
 def _say(text: str) -> None:
     print(text, flush=True)
 
@@ -101,15 +111,31 @@ async def run_demo(args: argparse.Namespace, config: SoraConfig) -> int:
                     f"({last.target.point_world_m.x:.2f}, {last.target.point_world_m.y:.2f}, "
                     f"{last.target.point_world_m.z:.2f}); dwell {last.dwell_s:.1f} s"
                 )
-            conversation = session.converse()
+            conversation = session.converse(speech=True)
             answers = []
+            pcm: list[np.ndarray] = []
+            visemes: list[dict[str, object]] = []
+            offset_s = 0.0
             for question in ("Hello!", "What do you see?", "What am I looking at?"):
                 events = await conversation.turn(question)
                 answer = "".join(e.text_delta.text for e in events if e.WhichOneof("event") == "text_delta").strip()
                 answers.append({"user": question, "avatar": answer})
                 _say(f"    you: {question}\n    avatar: {answer}")
+                turn_s = 0.0
+                for e in events:
+                    kind = e.WhichOneof("event")
+                    if kind == "audio":
+                        pcm.append(np.frombuffer(e.audio.pcm16, dtype="<i2"))
+                        turn_s = e.audio.start_s + len(e.audio.pcm16) / 2 / e.audio.sample_rate_hz
+                    elif kind == "visemes":
+                        visemes += [{"viseme": k.viseme, "start_s": offset_s + k.start_s, "weight": k.weight}
+                                    for k in e.visemes.keys]  # fmt: skip
+                offset_s += turn_s
             await conversation.done_sending()
             conversation.cancel()
+            _write_wav(out / "avatar.wav", np.concatenate(pcm) if pcm else np.zeros(0, np.int16), 22050)
+            (out / "visemes.json").write_text(json.dumps(visemes))
+            _say(f"    the avatar spoke {offset_s:.1f} s with {len(visemes)} viseme keys")
 
             _say("5/5 writing outputs …")
             mesh_path = out / "mesh.ply"
@@ -132,7 +158,8 @@ async def run_demo(args: argparse.Namespace, config: SoraConfig) -> int:
             _say(f"  fusion          {st.integrate_time_s * 1000:.1f} ms/frame, mesh update "
                  f"{st.mesh_update_time_s * 1000:.1f} ms")  # fmt: skip
             _say(f"  scene version   {st.scene_position.sequence}")
-            _say(f"  outputs         {mesh_path}, {out / 'mesh.glb'}, {picture}, {out / 'scene.json'}")
+            _say(f"  outputs         {mesh_path}, {out / 'mesh.glb'}, {picture}, {out / 'scene.json'},")
+            _say(f"                  {out / 'avatar.wav'}, {out / 'visemes.json'}")
             _say(f"  total time      {time.perf_counter() - t_start:.1f} s")
             await session.close()
     finally:

@@ -117,7 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         from ._demo import run_demo
 
-        return asyncio.run(run_demo(args, config_from_args(args, **{"server.port": 0})))
+        # The demo writes its audio to a file: no need to pace speech at playback speed.
+        demo_cfg = config_from_args(args, **{"server.port": 0, "dialogue.realtime_speech": False})
+        return asyncio.run(run_demo(args, demo_cfg))
     if args.command == "replay":
         from ._replay import run_replay
 
