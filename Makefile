@@ -31,6 +31,7 @@ lint: setup
 
 protos: setup
 	$(BIN)/python scripts/gen_protos.py
+	$(BIN)/python scripts/engine_clients/gen_csharp.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info sora_output

@@ -82,7 +82,19 @@ async def speech_server() -> AsyncIterator[SoraServer]:
     await running.stop(0.2)
 
 
-async def _run_example(exe: Path, port: int, *args: str, timeout_s: float = 120) -> list[Line]:
+@pytest.fixture
+async def token_server(tmp_path: Path) -> AsyncIterator[SoraServer]:
+    """A server that wants `authorization: Bearer cpp-client-secret-0001` on every call."""
+    from tests.conftest import test_config
+
+    tokens = tmp_path / "tokens.toml"
+    tokens.write_text('[[tokens]]\ntoken = "cpp-client-secret-0001"\nprincipal = "cpp"\n')
+    running = await create_server(test_config(server={"auth_tokens_file": str(tokens)}))
+    yield running
+    await running.stop(0.2)
+
+
+async def _run_example(exe: Path, port: int, *args: str, timeout_s: float = 120, expect_rc: int = 0) -> list[Line]:
     cmd = [str(exe), "--server", f"127.0.0.1:{port}", "--timeout-s", "60", *args]
     proc = await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     try:
@@ -92,7 +104,9 @@ async def _run_example(exe: Path, port: int, *args: str, timeout_s: float = 120)
         await proc.wait()
         pytest.fail(f"{shlex.join(cmd)} did not finish in {timeout_s} s")
     stdout = out.decode()
-    assert proc.returncode == 0, f"{shlex.join(cmd)} exited {proc.returncode}\n{stdout[-4000:]}\n{err.decode()[-4000:]}"
+    assert proc.returncode == expect_rc, (
+        f"{shlex.join(cmd)} exited {proc.returncode}\n{stdout[-4000:]}\n{err.decode()[-4000:]}"
+    )
     return _parse(stdout)
 
 
@@ -201,3 +215,16 @@ async def test_cpp_example_streams_redwood_jpeg_colour(cpp_example: Path, server
     final = await _check_against_server(lines, server.port)
     assert final["snapshots"] == "1"
     _check_avatar(lines, turns=1)
+
+
+async def test_cpp_example_sends_the_bearer_token_and_maps_the_refusal(
+    cpp_example: Path, token_server: SoraServer
+) -> None:
+    refused = await _run_example(cpp_example, token_server.port, "--max-frames", "2", str(TUM), expect_rc=1)
+    error = next(ln.fields for ln in refused if ln.topic == "error")
+    assert error["code"] == "16" and error["reason"] == "NO_TOKEN"  # UNAUTHENTICATED, with the server's ErrorInfo
+    accepted = await _run_example(
+        cpp_example, token_server.port, "--token", "cpp-client-secret-0001", "--max-frames", "2", str(TUM)
+    )
+    assert accepted[-1].topic == "done"
+    assert next(ln.fields for ln in accepted if ln.topic == "ingest")["integrated"] == "2"

@@ -1,7 +1,7 @@
 // Streams a TUM or Redwood RGB-D folder to a Sora server, mirrors the scene it builds, then talks
 // to the avatar, printing one event per line:
 //
-//   sora_stream_dataset [--server HOST:PORT] [--max-frames N] [--resume-after N]
+//   sora_stream_dataset [--server HOST:PORT] [--token TOKEN] [--max-frames N] [--resume-after N]
 //                       [--say TEXT]... [--speech] [--timeout-s S] DATASET_FOLDER
 //
 // Lines are `topic key=value ...` (strings quoted), stable for scripts:
@@ -60,6 +60,7 @@ std::string Lower(std::string s, const std::string& prefix) {
 
 struct Args {
   std::string server = "127.0.0.1:50051";
+  std::string token;
   std::string dataset;
   std::size_t max_frames = 0;
   std::size_t resume_after = 0;
@@ -77,6 +78,7 @@ Args Parse(int argc, char** argv) {
       return argv[++i];
     };
     if (arg == "--server") a.server = value();
+    else if (arg == "--token") a.token = value();
     else if (arg == "--max-frames") a.max_frames = std::stoul(value());
     else if (arg == "--resume-after") a.resume_after = std::stoul(value());
     else if (arg == "--say") a.say.push_back(value());
@@ -231,7 +233,9 @@ int Run(const Args& args) {
   if (data.frames.empty()) throw std::runtime_error("no posed frames in " + args.dataset);
   Print("dataset format=" + data.format + " frames=" + std::to_string(data.frames.size()));
 
-  sora::Client client(args.server);
+  sora::ClientOptions client_options;
+  if (!args.token.empty()) client_options.metadata.emplace_back("authorization", "Bearer " + args.token);
+  sora::Client client(args.server, client_options);
   if (!client.WaitReady(std::chrono::seconds(args.timeout_s))) {
     throw sora::UnavailableError("no Sora server at " + args.server);
   }
@@ -323,8 +327,9 @@ int main(int argc, char** argv) {
     args = Parse(argc, argv);
   } catch (const std::exception& e) {
     if (*e.what()) std::cerr << "error: " << e.what() << "\n";
-    std::cerr << "usage: sora_stream_dataset [--server HOST:PORT] [--max-frames N] [--resume-after N]\n"
-                 "                           [--say TEXT]... [--speech] [--timeout-s S] DATASET_FOLDER\n";
+    std::cerr << "usage: sora_stream_dataset [--server HOST:PORT] [--token TOKEN] [--max-frames N]\n"
+                 "                           [--resume-after N] [--say TEXT]... [--speech] [--timeout-s S]\n"
+                 "                           DATASET_FOLDER\n";
     return 2;
   }
   try {

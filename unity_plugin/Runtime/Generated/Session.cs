@@ -269,8 +269,9 @@ namespace Sora.V1 {
     public const int UpWorldFieldNumber = 5;
     private global::Sora.V1.Vector3 upWorld_;
     /// <summary>
-    /// The world's up direction (against gravity), used to label planes; unset for +Z. Worlds that
-    /// come from OpenXR or Unity tracking (converted to right-handed) usually have +Y up.
+    /// The world's up direction (against gravity), used to label planes; unset for +Z. The Unity and
+    /// Unreal clients convert their worlds to Z-up and leave it unset; set it when streaming a Y-up
+    /// world from elsewhere (e.g. raw OpenXR poses).
     /// </summary>
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]

@@ -12,7 +12,7 @@ namespace Sora.Samples
     /// </summary>
     public sealed class RoomScanSample : MonoBehaviour
     {
-        [Tooltip("Your Sora server: http://<LAN IP>:50051 for a server started with `sora serve --host 0.0.0.0`.")]
+        [Tooltip("Your Sora server: http://<LAN IP>:50051 for a server started with `sora serve --host 0.0.0.0 --insecure`.")]
         [SerializeField] private string serverAddress = "http://127.0.0.1:50051";
         [Tooltip("An ISoraCameraSource (e.g. SoraARFoundationCameraSource); empty: scan a simulated room.")]
         [SerializeField] private MonoBehaviour cameraSource;

@@ -113,8 +113,9 @@ class SessionOptions(google.protobuf.message.Message):
     """Opt in to recording every sensor message to disk (off by default: frames live in memory only)."""
     @property
     def up_world(self) -> sora_sdk._proto.sora.v1.types_pb2.Vector3:
-        """The world's up direction (against gravity), used to label planes; unset for +Z. Worlds that
-        come from OpenXR or Unity tracking (converted to right-handed) usually have +Y up.
+        """The world's up direction (against gravity), used to label planes; unset for +Z. The Unity and
+        Unreal clients convert their worlds to Z-up and leave it unset; set it when streaming a Y-up
+        world from elsewhere (e.g. raw OpenXR poses).
         """
 
     def __init__(
