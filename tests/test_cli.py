@@ -120,3 +120,36 @@ async def test_a_session_that_opted_in_is_recorded_and_replays_bit_exact(server,
     other = await client.create_session()
     await other.stream_frames(tum_frames[:1], lossless=True)
     assert not (root.parent / other.session_id).exists()
+
+
+def test_perceive_an_image_writes_every_result(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "hands.json"
+    assert main(["perceive", str(TUM.parent / "images" / "hands.jpg"), "--json", str(out),
+                 "--server-data-dir", str(tmp_path)]) == 0  # fmt: skip
+    results = json.loads(out.read_text())
+    hands = [r["hands"]["hands"] for r in results if "hands" in r]
+    assert hands and len(hands[-1]) == 2
+    assert all(len(h["landmarks_px"]) == 21 for h in hands[-1])
+
+
+def test_chat_answers_text_and_speech_and_saves_the_voice(tmp_path: Path, capsys) -> None:
+    import wave
+
+    from sora_sdk.dialogue import synthesize
+
+    pcm, rate, _ = synthesize("what do you see")
+    wav = tmp_path / "question.wav"
+    with wave.open(str(wav), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(np.concatenate([np.zeros(rate // 2, np.int16), pcm, np.zeros(rate, np.int16)]).tobytes())
+    out = tmp_path / "chat"
+    args = ["--out", str(out), "--server-data-dir", str(tmp_path), "--dialogue-realtime-speech", "false"]
+    assert main(["chat", "--wav", str(wav), *args]) == 0
+    printed = capsys.readouterr().out
+    assert "you (heard): what do you see" in printed
+    with wave.open(str(out / "avatar.wav")) as w:
+        assert w.getnframes() > w.getframerate() // 2  # the answer was spoken
+    visemes = json.loads((out / "visemes.json").read_text())
+    assert visemes and [v["start_s"] for v in visemes] == sorted(v["start_s"] for v in visemes)

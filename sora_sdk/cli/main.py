@@ -1,4 +1,4 @@
-"""The ``sora`` command line: serve, demo, replay, record, bench."""
+"""The ``sora`` command line: serve, demo, replay, record, chat, perceive, bench."""
 
 from __future__ import annotations
 
@@ -89,6 +89,22 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--format", choices=["tum", "redwood", "synthetic"])
     rec.add_argument("--frames", help="A:B slice of frames")
 
+    c = sub.add_parser("chat", help="talk to the avatar from a terminal (text, or a WAV file as speech)")
+    c.add_argument("text", nargs="?", help="one message; omit to read lines from stdin")
+    c.add_argument("--wav", help="a 16-bit PCM WAV file to send as the user's speech")
+    c.add_argument("--server", help="HOST:PORT of a running server; an embedded one when omitted")
+    c.add_argument("--session", help="converse in an existing session (its scene grounds the answers)")
+    c.add_argument("--no-speech", action="store_true", help="text only, no audio or visemes")
+    c.add_argument("--out", default="sora_output/chat", help="folder for avatar.wav and visemes.json")
+    _add_config_flags(c)
+
+    pr = sub.add_parser("perceive", help="run hands and gestures over an image, a video or a dataset")
+    pr.add_argument("path", help="image (.jpg/.png), video, or dataset folder")
+    pr.add_argument("--format", choices=["tum", "redwood", "synthetic"], help="dataset format when a folder")
+    pr.add_argument("--server", help="HOST:PORT of a running server; an embedded one when omitted")
+    pr.add_argument("--json", metavar="FILE", help="write every hands update and event as JSON")
+    _add_config_flags(pr)
+
     b = sub.add_parser("bench", help="benchmarks that print ratios against a baseline measured in the same run")
     b.add_argument("suite", choices=["mapping", "perception", "avatar"], help="which benchmark")
     b.add_argument("--frames", type=int, default=40, help="frames per measurement")
@@ -128,6 +144,14 @@ def main(argv: list[str] | None = None) -> int:
         from ._replay import run_record
 
         return run_record(args, _slice(args.frames))
+    if args.command == "chat":
+        from ._tools import run_chat
+
+        return asyncio.run(run_chat(args, config_from_args(args, **{"server.port": 0})))
+    if args.command == "perceive":
+        from ._tools import run_perceive
+
+        return asyncio.run(run_perceive(args, config_from_args(args, **{"server.port": 0})))
     if args.command == "bench":
         from ..bench import run_bench
 

@@ -138,6 +138,15 @@ async def _write_or_cut(
     raise reader.lag_error(resume)
 
 
+def _discard(fut: asyncio.Future[Any]) -> None:
+    """Cancels a helper future the stream no longer needs, consuming any error it already has."""
+    if fut.done():
+        if not fut.cancelled():
+            fut.exception()
+    else:
+        fut.cancel()
+
+
 def session_to_proto(s: Session) -> session_pb2.Session:
     info, st = s.info, s.stats
     odometry = info.pose_source == "server_odometry"
@@ -577,7 +586,7 @@ class PerceptionServicer(perception_pb2_grpc.PerceptionServiceServicer):
             session.subscribers -= 1
             reader.close()
             for f in waits.values():
-                f.cancel()
+                _discard(f)
 
 
 class AvatarServicer(avatar_pb2_grpc.AvatarServiceServicer):
@@ -640,6 +649,7 @@ class AvatarServicer(avatar_pb2_grpc.AvatarServiceServicer):
             resume = session.avatar_events.position
         reader = session.avatar_events.reader(resume)
         reading = asyncio.ensure_future(self._read_turns(it, conversation))
+        batch: asyncio.Future[Any] | None = None
         session.subscribers += 1
         try:
             while True:
@@ -656,7 +666,9 @@ class AvatarServicer(avatar_pb2_grpc.AvatarServiceServicer):
         finally:
             session.subscribers -= 1
             reader.close()
-            reading.cancel()
+            _discard(reading)
+            if batch is not None:
+                _discard(batch)
             await conversation.close()
 
     @staticmethod
