@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 
-def vec3(v: np.ndarray) -> types_pb2.Vector3:
+def vec3(v: np.ndarray | tuple[float, float, float]) -> types_pb2.Vector3:
     return types_pb2.Vector3(x=float(v[0]), y=float(v[1]), z=float(v[2]))
 
 

@@ -133,13 +133,7 @@ class Mapper:
         with self._lock:
             removed = sorted(self._published)
             self._volume.reset()
-            self._chunks.clear()
-            self._dirty.clear()
-            self._last_pose = None
-            self._scene = None
-            self._pending_upserts.clear()
-            self._pending_removed.clear()
-            self._published.clear()
+            self._forget_mesh()
             self._mesh_version += 1
             return MeshUpdate(removed=removed, elapsed_s=time.perf_counter() - t0, version=self._mesh_version)
 
@@ -306,6 +300,16 @@ class Mapper:
             self._scene = _ChunkScene(list(self._chunks.values()))
         return self._scene
 
+    def _forget_mesh(self) -> None:
+        """Drops every chunk, pending change and the last pose (the volume is reset by the caller)."""
+        self._chunks.clear()
+        self._dirty.clear()
+        self._last_pose = None
+        self._scene = None
+        self._pending_upserts.clear()
+        self._pending_removed.clear()
+        self._published.clear()
+
     def restore(self, blocks: dict[str, np.ndarray]) -> MeshUpdate:
         """Replaces the volume with saved blocks and re-meshes everything.
 
@@ -314,13 +318,7 @@ class Mapper:
         with self._lock:
             removed = set(self._published)
             self._volume.restore_blocks(blocks)
-            self._chunks.clear()
-            self._dirty.clear()
-            self._last_pose = None
-            self._scene = None
-            self._pending_upserts.clear()
-            self._pending_removed.clear()
-            self._published.clear()
+            self._forget_mesh()
             update = self.remesh_all()
             kept = {c.key for c in update.upserted}
             return dataclasses.replace(update, removed=sorted((removed - kept) | set(update.removed)))

@@ -5,8 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from .._proto.sora.v1 import avatar_pb2, perception_pb2, scene_pb2, types_pb2
+
+# The geometry and position encoders are shared with the client (one place for the wire layout).
+from ..client._codec import encode_pose, vec3
+from ..client._codec import position_to_proto as encode_position
 from ..core.avatar import AvatarEvent, CueTarget
-from ..core.geometry import Pose
 from ..core.scene import Anchor, MeshChunk, Plane, RaycastHit, Relation, SceneObject, StreamPosition
 from ..perception import (
     FixationEvent,
@@ -35,22 +38,6 @@ __all__ = [
 ]
 
 _U16_MAX = 65535
-
-
-def vec3(v: np.ndarray | tuple[float, float, float]) -> types_pb2.Vector3:
-    return types_pb2.Vector3(x=float(v[0]), y=float(v[1]), z=float(v[2]))
-
-
-def encode_pose(p: Pose) -> types_pb2.Pose:
-    q = p.quaternion_xyzw
-    return types_pb2.Pose(
-        position_m=vec3(p.translation),
-        orientation=types_pb2.Quaternion(x=float(q[0]), y=float(q[1]), z=float(q[2]), w=float(q[3])),
-    )
-
-
-def encode_position(pos: StreamPosition) -> types_pb2.StreamPosition:
-    return types_pb2.StreamPosition(epoch=pos.epoch, sequence=pos.sequence)
 
 
 def encode_chunk(c: MeshChunk) -> scene_pb2.MeshChunk:

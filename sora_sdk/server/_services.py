@@ -138,6 +138,17 @@ async def _write_or_cut(
     raise reader.lag_error(resume)
 
 
+async def _first_config(it: Any, what: str) -> Any:
+    """The first message of a client stream, which must carry its config (DESIGN.md: config first)."""
+    try:
+        first = await it.__anext__()
+    except StopAsyncIteration:
+        raise InvalidArgumentError.field("config", "the stream closed before its config") from None
+    if first.WhichOneof("message") != "config":
+        raise InvalidArgumentError.field("config", f"the first message of {what} must be its config")
+    return first
+
+
 def _discard(fut: asyncio.Future[Any]) -> None:
     """Cancels a helper future the stream no longer needs, consuming any error it already has."""
     if fut.done():
@@ -271,12 +282,7 @@ class SensorServicer(sensor_pb2_grpc.SensorServiceServicer):
     @handle_errors
     async def StreamSensorData(self, request_iterator: Any, context: Any) -> sensor_pb2.StreamSensorDataResponse:
         it = request_iterator.__aiter__()
-        try:
-            first = await it.__anext__()
-        except StopAsyncIteration:
-            raise InvalidArgumentError.field("config", "the stream closed before its config") from None
-        if first.WhichOneof("message") != "config":
-            raise InvalidArgumentError.field("config", "the first message of a sensor stream must be its config")
+        first = await _first_config(it, "a sensor stream")
         cfg = first.config
         session = _session(self.manager, context, cfg.session_id, "config.session_id")
         if len(cfg.stream_name) > 128:
@@ -617,12 +623,7 @@ class AvatarServicer(avatar_pb2_grpc.AvatarServiceServicer):
     @handle_errors
     async def Converse(self, request_iterator: Any, context: Any) -> None:
         it = request_iterator.__aiter__()
-        try:
-            first = await it.__anext__()
-        except StopAsyncIteration:
-            raise InvalidArgumentError.field("config", "the stream closed before its config") from None
-        if first.WhichOneof("message") != "config":
-            raise InvalidArgumentError.field("config", "the first message of a conversation must be its config")
+        first = await _first_config(it, "a conversation")
         cfg = first.config
         session = _session(self.manager, context, cfg.session_id, "config.session_id")
         if cfg.output_sample_rate_hz and not 8000 <= cfg.output_sample_rate_hz <= 48000:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.avatar import AnchorSummary, AvatarEvent
+from ..core.avatar import AnchorSummary, AvatarEvent, SceneSummary
 from ..core.geometry import Pose
 from ..core.scene import Anchor, RaycastHit
 from ..dialogue import (
@@ -60,8 +60,8 @@ class ConversationOptions:
 class SessionSceneTools(SummarySceneTools):
     """SceneTools over the live session: queries from the turn's summary, raycasts and anchors for real."""
 
-    def __init__(self, session: Session) -> None:
-        super().__init__(session.summary(), default_embedder())
+    def __init__(self, session: Session, summary: SceneSummary) -> None:
+        super().__init__(summary, default_embedder())
         self.session = session
 
     async def raycast(
@@ -121,12 +121,13 @@ class Conversation:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await previous
         o = self.options
+        summary = self.session.summary()
         ctx = TurnContext(
             user_id=o.user_id, persona=o.persona, avatar_name=o.avatar_name, style=o.style,
-            language=o.language, voice=voice, tools=SessionSceneTools(self.session),
+            language=o.language, voice=voice, tools=SessionSceneTools(self.session, summary),
         )  # fmt: skip
         try:
-            async for event in self.runner.run(turn_id, text, self.session.summary(), context=ctx):
+            async for event in self.runner.run(turn_id, text, summary, context=ctx):
                 self.log.append(event)
         except Exception as exc:
             log.exception("dialogue turn failed")

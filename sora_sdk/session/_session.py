@@ -124,6 +124,7 @@ class Session:
         self._camera_time_s = -np.inf
         self._perceiving = False
         self._last_pointing: PointingEvent | None = None
+        self._mesh_stats_cache: tuple[StreamPosition, tuple[float, np.ndarray, np.ndarray]] | None = None
         self._gesture = ""
         self._queue: deque[_QueuedFrame] = deque()
         self._queue_changed = asyncio.Event()
@@ -295,14 +296,15 @@ class Session:
         self.scene.commit(SceneDelta(removed_anchor_ids=[anchor_id]))
         return True
 
-    def summary(self) -> SceneSummary:
-        """The compact, current scene context a dialogue turn sees (world frame, metres)."""
-        st = self.scene.state
-        chunks = list(st.chunks.values())
+    def _mesh_stats(self) -> tuple[float, np.ndarray, np.ndarray]:
+        """(surface area m², min corner, max corner) of the mesh, recomputed only when the scene changed."""
+        key = self.scene.position
+        if self._mesh_stats_cache is not None and self._mesh_stats_cache[0] == key:
+            return self._mesh_stats_cache[1]
         area = 0.0
         lo = np.full(3, np.inf)
         hi = np.full(3, -np.inf)
-        for c in chunks:
+        for c in self.scene.state.chunks.values():
             if c.triangle_count:
                 v = c.vertices[c.triangles]
                 area += 0.5 * float(np.linalg.norm(np.cross(v[:, 1] - v[:, 0], v[:, 2] - v[:, 0]), axis=1).sum())
@@ -310,6 +312,14 @@ class Session:
                 hi = np.maximum(hi, c.vertices.max(axis=0))
         if not np.isfinite(lo).all():
             lo = hi = np.zeros(3)
+        self._mesh_stats_cache = (key, (area, lo, hi))
+        return area, lo, hi
+
+    def summary(self) -> SceneSummary:
+        """The compact, current scene context a dialogue turn sees (world frame, metres)."""
+        st = self.scene.state
+        chunks = list(st.chunks.values())
+        area, lo, hi = self._mesh_stats()
         planes = tuple(
             PlaneSummary(
                 p.plane_id, p.label.value, float(p.area_m2), _vec(p.pose_world_plane.translation), _vec(p.normal_world)
