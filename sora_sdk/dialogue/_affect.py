@@ -108,8 +108,15 @@ def voice_features(pcm: np.ndarray, sample_rate_hz: int) -> VoiceFeatures:
         ac = np.correlate(f, f, "full")[n - 1 :]
         if ac[0] <= 0 or lag_hi >= len(ac):
             continue
-        lag = lag_lo + int(np.argmax(ac[lag_lo:lag_hi]))
-        if ac[lag] / ac[0] > 0.45:
+        # Unbiased autocorrelation: at lag L only n - L samples overlap, so the raw sum understates the
+        # periodicity of low voices (an 85 Hz voice's lag is 40 % of a 30 ms frame) by that factor.
+        # Multiples of the period score as high then; the shortest lag near the best is the period.
+        unbiased = ac[lag_lo:lag_hi] * (n / (n - np.arange(lag_lo, lag_hi)))
+        j = int(np.argmax(unbiased >= 0.9 * unbiased.max()))
+        while j + 1 < len(unbiased) and unbiased[j + 1] >= unbiased[j]:  # climb to that lobe's peak
+            j += 1
+        lag = lag_lo + j
+        if unbiased[lag - lag_lo] / ac[0] > 0.45:
             voiced[i] = True
             f0s.append(sample_rate_hz / lag)
     energy = float(20 * np.log10(np.sqrt((frames[voiced] ** 2).mean()))) if voiced.any() else -120.0
