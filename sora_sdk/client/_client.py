@@ -42,6 +42,7 @@ from .._proto.sora.v1 import (
 from ..core import errors as E
 from ..core.geometry import Intrinsics, Pose
 from ..core.scene import BlockKey, MeshChunk, StreamPosition
+from . import _grpc_status_fix
 from ._codec import (
     decode_chunk,
     encode_intrinsics,
@@ -270,16 +271,23 @@ class Session:
         if default_intrinsics is not None:
             config.default_intrinsics.CopyFrom(encode_intrinsics(default_intrinsics))
 
+        call: Any = None
+
         async def requests() -> AsyncIterator[sensor_pb2.StreamSensorDataRequest]:
             yield sensor_pb2.StreamSensorDataRequest(config=config)
+            if not await _accepted(call):
+                return
             async for item in _aiter(items):
                 # Encoding (JPEG/PNG) is CPU work; keep it off the loop so watchers stay responsive.
                 msg = await asyncio.to_thread(encode_sensor_item, item, color=color_encoding, depth=depth_encoding)
+                if call.done():
+                    return
                 yield msg
                 if on_sent is not None:
                     on_sent(item)
 
-        resp = await _call(self._client._sensor.StreamSensorData(requests()))
+        call = self._client._sensor.StreamSensorData(requests())
+        resp = await _call(call)
         names = {v: k.removeprefix("DROP_REASON_").lower() for k, v in sensor_pb2.DropReason.items()}
         return IngestSummary(
             messages_received=resp.messages_received,
@@ -462,12 +470,30 @@ class Session:
             engine=avatar_pb2.DIALOGUE_ENGINE_LLM if engine == "llm" else avatar_pb2.DIALOGUE_ENGINE_EMBEDDED,
         )
 
+        call: Any = None
+
         async def requests() -> AsyncIterator[avatar_pb2.ConverseRequest]:
             yield avatar_pb2.ConverseRequest(config=cfg)
+            if not await _accepted(call):
+                return
             while (msg := await outbox.get()) is not None:
+                if call.done():
+                    return
                 yield msg
 
-        return Conversation(self._client._avatar.Converse(requests()), outbox)
+        call = self._client._avatar.Converse(requests())
+        return Conversation(call, outbox)
+
+
+async def _accepted(call: Any) -> bool:
+    """Waits for the server to accept a client stream's config (its initial metadata).
+
+    Writing after the server has ended the call makes grpcio's asyncio client replace the server's
+    status with INTERNAL (grpc/grpc#36066), so payloads wait until the config is accepted, and a
+    stream the server has ended stops writing.
+    """
+    await call.initial_metadata()
+    return not call.done()
 
 
 async def _aiter(items: Iterable[T] | AsyncIterable[T]) -> AsyncIterator[T]:
@@ -527,6 +553,7 @@ class SoraClient:
         token: str | None = None,
         options: list[tuple[str, Any]] | None = None,
     ) -> None:
+        _grpc_status_fix.install()  # stream errors keep the server's status (see the module)
         opts = [
             ("grpc.max_receive_message_length", 64 << 20),
             ("grpc.max_send_message_length", 32 << 20),

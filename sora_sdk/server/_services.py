@@ -149,6 +149,16 @@ async def _first_config(it: Any, what: str) -> Any:
     return first
 
 
+async def _accept(context: Any) -> None:
+    """Tells a client-streaming caller its config was accepted (initial metadata, before any response).
+
+    Clients wait for it before sending payloads, so a stream refused at its config ends before the
+    client has written anything more; grpcio's asyncio client otherwise reports a write racing the
+    refusal as INTERNAL instead of the server's status (grpc/grpc#36066).
+    """
+    await context.send_initial_metadata(())
+
+
 def _discard(fut: asyncio.Future[Any]) -> None:
     """Cancels a helper future the stream no longer needs, consuming any error it already has."""
     if fut.done():
@@ -292,6 +302,7 @@ class SensorServicer(sensor_pb2_grpc.SensorServiceServicer):
             if cfg.HasField("default_intrinsics")
             else None
         )
+        await _accept(context)
         lossless = cfg.ingest_mode == sensor_pb2.INGEST_MODE_LOSSLESS
         pose_required = session.info.pose_source == "client"
         stream = cfg.stream_name or "default"
@@ -648,6 +659,7 @@ class AvatarServicer(avatar_pb2_grpc.AvatarServiceServicer):
         resume = _position(cfg.resume_from, "config.resume_from")
         if resume is None or not session.avatar_events.can_resume(resume):
             resume = session.avatar_events.position
+        await _accept(context)
         reader = session.avatar_events.reader(resume)
         reading = asyncio.ensure_future(self._read_turns(it, conversation))
         batch: asyncio.Future[Any] | None = None

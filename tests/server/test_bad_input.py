@@ -222,3 +222,31 @@ async def test_oversized_stream_message_is_refused(server, tum_frames) -> None:
             await _send(c, session.session_id, [sensor_pb2.StreamSensorDataRequest(camera_frame=big)])
         assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
         assert await c.health() == "SERVING"
+
+
+async def test_stream_errors_keep_their_status_while_the_client_is_still_writing(client: SoraClient, tum_frames) -> None:
+    """A live client keeps writing after its bad frame; it must still learn which field was wrong.
+
+    grpcio's asyncio client reports a write racing the end of the call as INTERNAL (grpc/grpc#36066);
+    the SDK keeps the server's status (sora_sdk/client/_grpc_status_fix.py) and waits for the
+    server to accept a stream's config before sending frames. Without either, about a third of
+    these runs end in INTERNAL.
+    """
+    import dataclasses
+
+    from sora_sdk.client import Session
+    from sora_sdk._proto.sora.v1 import session_pb2
+
+    session = await client.create_session()
+    stranger = Session(client, session_pb2.Session(session_id="0" * 32))
+    for i in range(15):
+        frames = [dataclasses.replace(f, sequence=100 * i + k) for k, f in enumerate(tum_frames[:6])]
+        frames[1] = dataclasses.replace(frames[1], capture_time_s=frames[0].capture_time_s - 1.0)
+        with pytest.raises(InvalidArgumentError) as e:
+            await session.stream_frames(frames, lossless=False, color_encoding="raw", depth_encoding="raw")
+        assert e.value.violations[0].field == "camera_frame.capture_time_s", e.value
+        with pytest.raises(NotFoundError):
+            await stranger.stream_frames(frames, lossless=True, color_encoding="raw", depth_encoding="raw")
+    stats = (await session.refresh()).stats
+    assert stats.frames_received == 15  # each stream's first frame was taken, nothing after its bad one
+    assert stats.frames_integrated >= 1

@@ -98,7 +98,7 @@ namespace Sora.V1 {
       /// <summary>
       /// Config first; then user turns (text or audio) and interrupts. The avatar answers with an
       /// ordered, resumable stream of events per turn: text, speech audio, visemes, emotion, cues,
-      /// and an end of turn.
+      /// and an end of turn. The server sends its initial metadata once it has accepted the config.
       /// </summary>
       [global::System.CodeDom.Compiler.GeneratedCode("sora_gen_csharp", null)]
       public virtual grpc::AsyncDuplexStreamingCall<global::Sora.V1.ConverseRequest, global::Sora.V1.ConverseResponse> Converse(grpc::Metadata headers = null, global::System.DateTime? deadline = null, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
@@ -108,7 +108,7 @@ namespace Sora.V1 {
       /// <summary>
       /// Config first; then user turns (text or audio) and interrupts. The avatar answers with an
       /// ordered, resumable stream of events per turn: text, speech audio, visemes, emotion, cues,
-      /// and an end of turn.
+      /// and an end of turn. The server sends its initial metadata once it has accepted the config.
       /// </summary>
       [global::System.CodeDom.Compiler.GeneratedCode("sora_gen_csharp", null)]
       public virtual grpc::AsyncDuplexStreamingCall<global::Sora.V1.ConverseRequest, global::Sora.V1.ConverseResponse> Converse(grpc::CallOptions options)

@@ -98,7 +98,8 @@ namespace Sora.V1 {
       /// <summary>
       /// The first message carries `config`; later ones carry payloads. Invalid payloads end the
       /// stream with INVALID_ARGUMENT naming the field (everything before them was applied); frames
-      /// the pipeline cannot keep up with are dropped and counted, not errors.
+      /// the pipeline cannot keep up with are dropped and counted, not errors. The server sends its
+      /// initial metadata once it has accepted the config; clients wait for it before sending payloads.
       /// </summary>
       [global::System.CodeDom.Compiler.GeneratedCode("sora_gen_csharp", null)]
       public virtual grpc::AsyncClientStreamingCall<global::Sora.V1.StreamSensorDataRequest, global::Sora.V1.StreamSensorDataResponse> StreamSensorData(grpc::Metadata headers = null, global::System.DateTime? deadline = null, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
@@ -108,7 +109,8 @@ namespace Sora.V1 {
       /// <summary>
       /// The first message carries `config`; later ones carry payloads. Invalid payloads end the
       /// stream with INVALID_ARGUMENT naming the field (everything before them was applied); frames
-      /// the pipeline cannot keep up with are dropped and counted, not errors.
+      /// the pipeline cannot keep up with are dropped and counted, not errors. The server sends its
+      /// initial metadata once it has accepted the config; clients wait for it before sending payloads.
       /// </summary>
       [global::System.CodeDom.Compiler.GeneratedCode("sora_gen_csharp", null)]
       public virtual grpc::AsyncClientStreamingCall<global::Sora.V1.StreamSensorDataRequest, global::Sora.V1.StreamSensorDataResponse> StreamSensorData(grpc::CallOptions options)

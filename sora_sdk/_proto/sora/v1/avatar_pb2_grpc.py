@@ -29,7 +29,7 @@ class AvatarServiceServicer(object):
     def Converse(self, request_iterator, context):
         """Config first; then user turns (text or audio) and interrupts. The avatar answers with an
         ordered, resumable stream of events per turn: text, speech audio, visemes, emotion, cues,
-        and an end of turn.
+        and an end of turn. The server sends its initial metadata once it has accepted the config.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -27,7 +27,7 @@ class AvatarServiceStub:
     ]
     """Config first; then user turns (text or audio) and interrupts. The avatar answers with an
     ordered, resumable stream of events per turn: text, speech audio, visemes, emotion, cues,
-    and an end of turn.
+    and an end of turn. The server sends its initial metadata once it has accepted the config.
     """
 
 class AvatarServiceAsyncStub:
@@ -39,7 +39,7 @@ class AvatarServiceAsyncStub:
     ]
     """Config first; then user turns (text or audio) and interrupts. The avatar answers with an
     ordered, resumable stream of events per turn: text, speech audio, visemes, emotion, cues,
-    and an end of turn.
+    and an end of turn. The server sends its initial metadata once it has accepted the config.
     """
 
 class AvatarServiceServicer(metaclass=abc.ABCMeta):
@@ -53,7 +53,7 @@ class AvatarServiceServicer(metaclass=abc.ABCMeta):
     ) -> typing.Union[collections.abc.Iterator[sora_sdk._proto.sora.v1.avatar_pb2.ConverseResponse], collections.abc.AsyncIterator[sora_sdk._proto.sora.v1.avatar_pb2.ConverseResponse]]:
         """Config first; then user turns (text or audio) and interrupts. The avatar answers with an
         ordered, resumable stream of events per turn: text, speech audio, visemes, emotion, cues,
-        and an end of turn.
+        and an end of turn. The server sends its initial metadata once it has accepted the config.
         """
 
 def add_AvatarServiceServicer_to_server(servicer: AvatarServiceServicer, server: typing.Union[grpc.Server, grpc.aio.Server]) -> None: ...

@@ -29,7 +29,8 @@ class SensorServiceServicer(object):
     def StreamSensorData(self, request_iterator, context):
         """The first message carries `config`; later ones carry payloads. Invalid payloads end the
         stream with INVALID_ARGUMENT naming the field (everything before them was applied); frames
-        the pipeline cannot keep up with are dropped and counted, not errors.
+        the pipeline cannot keep up with are dropped and counted, not errors. The server sends its
+        initial metadata once it has accepted the config; clients wait for it before sending payloads.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -27,7 +27,8 @@ class SensorServiceStub:
     ]
     """The first message carries `config`; later ones carry payloads. Invalid payloads end the
     stream with INVALID_ARGUMENT naming the field (everything before them was applied); frames
-    the pipeline cannot keep up with are dropped and counted, not errors.
+    the pipeline cannot keep up with are dropped and counted, not errors. The server sends its
+    initial metadata once it has accepted the config; clients wait for it before sending payloads.
     """
 
 class SensorServiceAsyncStub:
@@ -39,7 +40,8 @@ class SensorServiceAsyncStub:
     ]
     """The first message carries `config`; later ones carry payloads. Invalid payloads end the
     stream with INVALID_ARGUMENT naming the field (everything before them was applied); frames
-    the pipeline cannot keep up with are dropped and counted, not errors.
+    the pipeline cannot keep up with are dropped and counted, not errors. The server sends its
+    initial metadata once it has accepted the config; clients wait for it before sending payloads.
     """
 
 class SensorServiceServicer(metaclass=abc.ABCMeta):
@@ -53,7 +55,8 @@ class SensorServiceServicer(metaclass=abc.ABCMeta):
     ) -> typing.Union[sora_sdk._proto.sora.v1.sensor_pb2.StreamSensorDataResponse, collections.abc.Awaitable[sora_sdk._proto.sora.v1.sensor_pb2.StreamSensorDataResponse]]:
         """The first message carries `config`; later ones carry payloads. Invalid payloads end the
         stream with INVALID_ARGUMENT naming the field (everything before them was applied); frames
-        the pipeline cannot keep up with are dropped and counted, not errors.
+        the pipeline cannot keep up with are dropped and counted, not errors. The server sends its
+        initial metadata once it has accepted the config; clients wait for it before sending payloads.
         """
 
 def add_SensorServiceServicer_to_server(servicer: SensorServiceServicer, server: typing.Union[grpc.Server, grpc.aio.Server]) -> None: ...
