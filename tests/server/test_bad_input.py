@@ -224,7 +224,7 @@ async def test_oversized_stream_message_is_refused(server, tum_frames) -> None:
         assert await c.health() == "SERVING"
 
 
-async def test_stream_errors_keep_their_status_while_the_client_is_still_writing(client: SoraClient, tum_frames) -> None:
+async def test_stream_errors_keep_their_status_while_the_client_still_writes(client: SoraClient, tum_frames) -> None:
     """A live client keeps writing after its bad frame; it must still learn which field was wrong.
 
     grpcio's asyncio client reports a write racing the end of the call as INTERNAL (grpc/grpc#36066);
@@ -234,8 +234,8 @@ async def test_stream_errors_keep_their_status_while_the_client_is_still_writing
     """
     import dataclasses
 
-    from sora_sdk.client import Session
     from sora_sdk._proto.sora.v1 import session_pb2
+    from sora_sdk.client import Session
 
     session = await client.create_session()
     stranger = Session(client, session_pb2.Session(session_id="0" * 32))

@@ -69,9 +69,10 @@ async def _foreign_handle(client: SoraClient, session_id: str):
 
 async def test_a_token_sees_only_its_own_sessions_and_learns_nothing_of_others(auth_server, tum_frames) -> None:
     target = f"127.0.0.1:{auth_server.port}"
-    async with SoraClient(target, token="ana-0123456789abcdef") as ana, SoraClient(
-        target, token="ben-0123456789abcdef"
-    ) as ben:
+    async with (
+        SoraClient(target, token="ana-0123456789abcdef") as ana,
+        SoraClient(target, token="ben-0123456789abcdef") as ben,
+    ):
         mine = await ana.create_session(display_name="ana's flat")
         await mine.stream_frames(tum_frames[:2], lossless=True, color_encoding="raw", depth_encoding="raw")
         await ben.create_session(display_name="ben's office")
