@@ -146,8 +146,15 @@ class EmbeddedEngine:
         _classifier(self.embedder, self.options.intent)
 
     def classify(self, text: str, scene: SceneSummary | None = None) -> Intent:
-        """The intent of ``text``, masking the scene's object words."""
-        return _classifier(self.embedder, self.options.intent).classify(text, self._vocabulary(scene))
+        """The intent of ``text``, masking the scene's object words.
+
+        A statement the fact extractor understands ("my name is Ben") is remembered even when its
+        nearest prototype is a question about memory: names pull sentence embeddings around.
+        """
+        intent = _classifier(self.embedder, self.options.intent).classify(text, self._vocabulary(scene))
+        if intent.name in ("recall", "unknown") and not text.rstrip().endswith("?") and extract_facts(text):
+            return Intent("remember", intent.score, intent.example, intent.name)
+        return intent
 
     @staticmethod
     def _vocabulary(scene: SceneSummary | None) -> set[str]:

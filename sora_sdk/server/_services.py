@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import os
 import platform
 import re
@@ -38,7 +40,8 @@ from ..core.errors import (
 from ..core.geometry import Pose
 from ..core.scene import Anchor, StreamPosition
 from ..datasets import RecordingWriter
-from ..dialogue import EmbeddedEngine, EmbeddedEngineOptions, LlmEngine, LlmOptions
+from ..core.config import SoraConfig
+from ..dialogue import EmbeddedEngine, EmbeddedEngineOptions, LlmEngine, LlmOptions, MemoryStore
 from ..scene import EpochChanged, LogReader, SceneContent
 from ..session import Conversation, ConversationOptions, Session, SessionManager
 from ._auth import principal_of
@@ -159,6 +162,19 @@ async def _accept(context: Any) -> None:
     await context.send_initial_metadata(())
 
 
+def _memory_path(config: SoraConfig) -> str:
+    return str(config.server.resolved_data_dir() / config.dialogue.memory_file)
+
+
+def memory_user(session: Session) -> str:
+    """Whose memory a session's conversations use: its user ID within its principal's namespace.
+
+    Two tokens that both call their user "alice" never share (or delete) each other's memory.
+    """
+    user = session.info.user_id or "default"
+    return f"{session.info.owner}/{user}" if session.info.owner else user
+
+
 def _discard(fut: asyncio.Future[Any]) -> None:
     """Cancels a helper future the stream no longer needs, consuming any error it already has."""
     if fut.done():
@@ -253,6 +269,19 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
     async def CloseSession(self, request: Any, context: Any) -> session_pb2.CloseSessionResponse:
         _session(self.manager, context, request.session_id)
         session = await self.manager.close(request.session_id)
+        if request.delete_map:
+            for path in sorted(session.saved_maps):
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(path)
+            session.saved_maps.clear()
+        if request.delete_memory:
+            path = _memory_path(self.manager.config)
+            if os.path.exists(path):
+                store = MemoryStore(path)
+                try:
+                    await asyncio.get_running_loop().run_in_executor(None, store.forget_user, memory_user(session))
+                finally:
+                    store.close()
         return session_pb2.CloseSessionResponse(session=session_to_proto(session))
 
     @handle_errors
@@ -503,7 +532,10 @@ class SceneServicer(scene_pb2_grpc.SceneServiceServicer):
     def _map_path(self, session: Session, name: str) -> str:
         if not _MAP_NAME_RE.match(name):
             raise InvalidArgumentError.field("map_name", "must be 1..64 letters, digits, '-' or '_'")
-        root = self.manager.config.server.resolved_data_dir() / "maps"
+        # One folder per principal: a token never reads or overwrites another principal's maps.
+        owner = session.info.owner
+        folder = "local" if not owner else "p-" + hashlib.sha256(owner.encode()).hexdigest()[:24]
+        root = self.manager.config.server.resolved_data_dir() / "maps" / folder
         return str(root / f"{name}.soramap")
 
     @handle_errors
@@ -511,6 +543,7 @@ class SceneServicer(scene_pb2_grpc.SceneServiceServicer):
         session = _session(self.manager, context, request.session_id)
         path = self._map_path(session, request.map_name)
         size, sha, position = await session.save_map(path)
+        session.saved_maps.add(path)
         return scene_pb2.SaveMapResponse(
             map_name=request.map_name, size_bytes=size, checksum_sha256=sha, position=encode_position(position)
         )
@@ -613,7 +646,7 @@ class AvatarServicer(avatar_pb2_grpc.AvatarServiceServicer):
 
     def _engine(self, kind: int) -> Any:
         cfg = self.manager.config
-        memory = str(cfg.server.resolved_data_dir() / cfg.dialogue.memory_file)
+        memory = _memory_path(cfg)
         if kind == avatar_pb2.DIALOGUE_ENGINE_LLM:
             d = cfg.dialogue
             if not d.llm_base_url:
@@ -645,7 +678,7 @@ class AvatarServicer(avatar_pb2_grpc.AvatarServiceServicer):
         styles = {avatar_pb2.RESPONSE_STYLE_BRIEF: "brief", avatar_pb2.RESPONSE_STYLE_DETAILED: "detailed"}
         dcfg = self.manager.config.dialogue
         options = ConversationOptions(
-            user_id=session.info.user_id or "default",
+            user_id=memory_user(session),
             persona=cfg.persona,
             avatar_name=cfg.avatar_name or "Sora",
             voice=cfg.voice or "en-us",

@@ -112,6 +112,8 @@ class Session:
         self.stats = IngestStats()
         self.sensor_streams = 0
         self.subscribers = 0
+        #: Map files this session saved (CloseSession(delete_map) removes them).
+        self.saved_maps: set[str] = set()
         self.head_pose: HeadPoseSample | None = None
         # Perception state is touched by one executor call at a time (the perception lock).
         self.perception = Perception(PerceptionOptions(camera_hands=config.session.camera_hands))

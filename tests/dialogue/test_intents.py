@@ -45,3 +45,15 @@ def test_object_words_are_masked_on_both_sides() -> None:
 def test_low_similarity_is_unknown_with_the_nearest_intent_as_alternative(embedder: Embedder) -> None:
     i = IntentClassifier(embedder).classify("purple monkey dishwasher symphony")
     assert i.name == "unknown" and i.alternative and i.score < 0.55
+
+
+def test_a_stated_name_is_remembered_whatever_the_name(embedder: Embedder, tmp_path) -> None:
+    """Names move sentence embeddings: "my name is Ben" lands nearer "what's my name" than the
+    prototype "my name is ana". The engine remembers any statement its fact extractor understands."""
+    from sora_sdk.dialogue import EmbeddedEngine, EmbeddedEngineOptions
+
+    engine = EmbeddedEngine(EmbeddedEngineOptions(memory_path=str(tmp_path / "m.sqlite")), embedder=embedder)
+    names = ["Ben", "Ana", "Zoe", "Marcus", "Priya", "Olek", "Jean-Luc"]
+    assert {n: engine.classify(f"my name is {n}").name for n in names} == dict.fromkeys(names, "remember")
+    assert engine.classify("what's my name?").name == "recall"
+    assert engine.classify("do you remember my name").name == "recall"
