@@ -33,9 +33,9 @@ def test_client_methods_are_frozen() -> None:
         "capabilities", "close", "create_session", "health", "list_sessions", "session", "wait_ready",
     ]  # fmt: skip
     assert _public_methods(Session) == [
-        "close", "converse", "create_anchor", "delete_anchor", "export_map", "get_scene", "list_anchors",
-        "load_map", "raycast", "refresh", "save_map", "stream_frames", "stream_sensor_data", "watch_perception",
-        "watch_scene",
+        "close", "converse", "create_anchor", "delete_anchor", "export_map", "find_objects", "get_scene",
+        "list_anchors", "load_map", "raycast", "refresh", "save_map", "stream_frames", "stream_sensor_data",
+        "watch_perception", "watch_scene",
     ]  # fmt: skip
     assert _public_methods(Conversation) == [
         "cancel", "done_sending", "events", "interrupt", "say", "send_audio", "turn",

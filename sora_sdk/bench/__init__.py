@@ -14,11 +14,12 @@ from ._report import Metric, Report
 
 __all__ = ["Metric", "Report", "run_bench"]
 
-SUITES = ("mapping", "perception", "avatar")
+SUITES = ("mapping", "perception", "avatar", "load", "objects")
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    """Run ``args.suite`` with ``args.frames`` frames; write ``args.json`` when set.
+    """Run ``args.suite`` with ``args.frames`` frames (``load``: ``args.subscribers``, ``rate_hz``,
+    ``ingest_streams``, ``duration_s``, ``perception_subscribers``, ``include_mesh``); write ``args.json`` when set.
 
     Returns 0 when the suite ran (a missed target is reported, not an error), 2 for an unknown suite.
     """
@@ -45,7 +46,24 @@ def run_bench(args: argparse.Namespace) -> int:
             with open(json_path, "w") as f:
                 json.dump(result.as_dict(), f, indent=2)
         return 0
-    if suite == "perception":
+    if suite == "load":
+        from ._load import run_load
+
+        ingest = getattr(args, "ingest_streams", None)
+        report, _ = run_load(
+            subscribers=int(getattr(args, "subscribers", None) or 100),
+            rate_hz=float(getattr(args, "rate_hz", None) or 30.0),
+            ingest_streams=2 if ingest is None else int(ingest),
+            duration_s=float(getattr(args, "duration_s", None) or 10.0),
+            perception_subscribers=int(getattr(args, "perception_subscribers", None) or 0),
+            include_mesh=bool(getattr(args, "include_mesh", False)),
+            log=log,
+        )
+    elif suite == "objects":
+        from ..objects.bench import objects_report
+
+        report = objects_report(frames, log=log)
+    elif suite == "perception":
         from ._perception import run_perception
 
         report = run_perception(frames, log=log)

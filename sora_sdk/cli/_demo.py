@@ -12,6 +12,7 @@ import asyncio
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -39,6 +40,32 @@ def _write_wav(path: Path, pcm: np.ndarray, rate: int) -> None:
 
 def _say(text: str) -> None:
     print(text, flush=True)
+
+
+def describe_objects(scene: Any) -> list[str]:
+    """One line per object: label, colour, where it is, its size, and what it stands on."""
+    planes = {p.plane_id: p.label for p in scene.planes}
+    names = {o.object_id: o.label for o in scene.objects}
+    from sora_sdk._proto.sora.v1 import scene_pb2
+
+    plane_label = {v: k.removeprefix("PLANE_LABEL_").lower() for k, v in scene_pb2.PlaneLabel.items()}
+    on: dict[str, str] = {}
+    for r in scene.relations:
+        if r.predicate == scene_pb2.RELATION_TYPE_ON:
+            target = r.object_id
+            label = plane_label.get(planes.get(target, 0), "")
+            on[r.subject_id] = names.get(target) or (label if label not in ("", "other", "unspecified") else "surface")
+    lines = []
+    for o in sorted(scene.objects, key=lambda o: o.object_id):
+        c = o.box.pose_world_box.position_m
+        sz = o.box.size_m
+        colour = f"{o.color_name} " if o.color_name and o.color_name not in o.label else ""
+        support = f" on the {on[o.object_id]}" if o.object_id in on else ""
+        lines.append(
+            f"{o.object_id}  {colour}{o.label:<18} at ({c.x:+.2f}, {c.y:+.2f}, {c.z:+.2f}) m, "
+            f"{sz.x * 100:.0f}x{sz.y * 100:.0f}x{sz.z * 100:.0f} cm{support}"
+        )
+    return lines
 
 
 async def run_demo(args: argparse.Namespace, config: SoraConfig) -> int:
@@ -90,6 +117,14 @@ async def run_demo(args: argparse.Namespace, config: SoraConfig) -> int:
                 f"{mirror.deltas} scene versions, {len(mirror.chunks)} chunks, {mirror.triangle_count} triangles"
             )
 
+            scene_now = await session.get_scene()
+            _say(
+                f"    objects: {len(scene_now.objects)} found (the room holds {len(room.objects)}), "
+                f"{len(scene_now.relations)} relations"
+            )
+            for line in describe_objects(scene_now):
+                _say("      " + line)
+
             _say("4/5 looking at the table (scripted eye gaze) and asking the avatar:")
             table = np.asarray(room.table_center_world_m, dtype=np.float64)
             eye = np.asarray(frames[0].pose_world_camera.translation if frames[0].pose_world_camera else [0, 0, 1.5])
@@ -116,7 +151,10 @@ async def run_demo(args: argparse.Namespace, config: SoraConfig) -> int:
             pcm: list[np.ndarray] = []
             visemes: list[dict[str, object]] = []
             offset_s = 0.0
-            for question in ("Hello!", "What do you see?", "What am I looking at?"):
+            questions = ["Hello!", "What do you see?", "What am I looking at?"]
+            if scene_now.objects:
+                questions.append("What is on the table?")
+            for question in questions:
                 events = await conversation.turn(question)
                 answer = "".join(e.text_delta.text for e in events if e.WhichOneof("event") == "text_delta").strip()
                 answers.append({"user": question, "avatar": answer})
@@ -157,6 +195,7 @@ async def run_demo(args: argparse.Namespace, config: SoraConfig) -> int:
             _say(f"  mesh            {st.mesh_chunks} chunks, {st.mesh_triangles} triangles")
             _say(f"  fusion          {st.integrate_time_s * 1000:.1f} ms/frame, mesh update "
                  f"{st.mesh_update_time_s * 1000:.1f} ms")  # fmt: skip
+            _say(f"  objects         {len(scene_now.objects)} tracked, {len(scene_now.relations)} relations")
             _say(f"  scene version   {st.scene_position.sequence}")
             _say(f"  outputs         {mesh_path}, {out / 'mesh.glb'}, {picture}, {out / 'scene.json'},")
             _say(f"                  {out / 'avatar.wav'}, {out / 'visemes.json'}")

@@ -106,8 +106,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_flags(pr)
 
     b = sub.add_parser("bench", help="benchmarks that print ratios against a baseline measured in the same run")
-    b.add_argument("suite", choices=["mapping", "perception", "avatar"], help="which benchmark")
+    b.add_argument("suite", choices=["mapping", "perception", "avatar", "load", "objects"], help="which benchmark")
     b.add_argument("--frames", type=int, default=40, help="frames per measurement")
+    b.add_argument("--subscribers", type=int, default=100, help="load: WatchScene subscribers on one session")
+    b.add_argument("--perception-subscribers", type=int, default=0, help="load: WatchPerception subscribers too")
+    b.add_argument("--rate-hz", type=float, default=30.0, help="load: scene updates (anchors) and frames per second")
+    b.add_argument("--ingest-streams", type=int, default=2, help="load: sensor streams of synthetic depth frames")
+    b.add_argument("--duration-s", type=float, default=10.0, help="load: measured seconds, per server")
+    b.add_argument("--include-mesh", action="store_true", help="load: subscribers also receive mesh chunks")
     b.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     return ap
 

@@ -257,16 +257,23 @@ class Session:
         color_encoding: str = "jpeg",
         depth_encoding: str = "png",
         on_sent: Callable[[Any], None] | None = None,
+        camera_role: str = "world",
     ) -> IngestSummary:
         """Streams frames and other samples (core types or raw StreamSensorDataRequest) on one stream.
 
         ``lossless=True`` fuses every frame (the stream is slowed by flow control instead of
         dropping); ``False`` is for live devices, where the server drops stale frames when busy.
+        ``camera_role="user_facing"``: the frames look at the user (webcam) and feed face-camera gaze
+        instead of the map.
         """
+        roles = {"world": sensor_pb2.CAMERA_ROLE_WORLD, "user_facing": sensor_pb2.CAMERA_ROLE_USER_FACING}
+        if camera_role not in roles:
+            raise ValueError(f"camera_role must be one of {sorted(roles)}, got {camera_role!r}")
         config = sensor_pb2.SensorStreamConfig(
             session_id=self.session_id,
             stream_name=stream_name,
             ingest_mode=sensor_pb2.INGEST_MODE_LOSSLESS if lossless else sensor_pb2.INGEST_MODE_REALTIME,
+            camera_role=roles[camera_role],
         )
         if default_intrinsics is not None:
             config.default_intrinsics.CopyFrom(encode_intrinsics(default_intrinsics))
@@ -340,11 +347,42 @@ class Session:
             finally:
                 call.cancel()
 
-    async def get_scene(self, *, include_mesh: bool = False, label: str = "") -> scene_pb2.GetSceneResponse:
+    async def get_scene(
+        self,
+        *,
+        include_mesh: bool = False,
+        label: str = "",
+        text: str = "",
+        region: tuple[Pose, Iterable[float]] | None = None,
+        relation: str = "",
+        related_id: str = "",
+        max_results: int = 0,
+    ) -> scene_pb2.GetSceneResponse:
+        """The scene now; the object arguments restrict its objects (see :meth:`find_objects`)."""
         req = scene_pb2.GetSceneRequest(session_id=self.session_id, include_mesh=include_mesh)
-        if label:
-            req.object_query.label = label
+        if label or text or region is not None or relation or related_id or max_results:
+            req.object_query.CopyFrom(_object_query(label, text, region, relation, related_id, max_results))
         return await _call(self._client._scene.GetScene(req))
+
+    async def find_objects(
+        self,
+        *,
+        label: str = "",
+        text: str = "",
+        region: tuple[Pose, Iterable[float]] | None = None,
+        relation: str = "",
+        related_id: str = "",
+        max_results: int = 0,
+    ) -> list[scene_pb2.SceneObject]:
+        """Objects by exact ``label``, by meaning (``text="something to drink from"``, best first),
+        inside a ``region`` (box pose in the world, edge lengths in metres), and/or in a ``relation``
+        ("on", "under", "inside", "near", "next_to", "left_of", "right_of", "in_front_of", "behind")
+        to ``related_id`` (an object or plane ID)."""
+        scene = await self.get_scene(
+            label=label, text=text, region=region, relation=relation, related_id=related_id,
+            max_results=max_results,
+        )  # fmt: skip
+        return list(scene.objects)
 
     async def raycast(
         self, origin_world_m: Iterable[float], direction_world: Iterable[float], max_distance_m: float = 10.0
@@ -483,6 +521,27 @@ class Session:
 
         call = self._client._avatar.Converse(requests())
         return Conversation(call, outbox)
+
+
+def _object_query(
+    label: str,
+    text: str,
+    region: tuple[Pose, Iterable[float]] | None,
+    relation: str,
+    related_id: str,
+    max_results: int,
+) -> scene_pb2.ObjectQuery:
+    q = scene_pb2.ObjectQuery(label=label, text=text, related_id=related_id, max_results=max_results)
+    if region is not None:
+        pose, size = region
+        q.region.pose_world_box.CopyFrom(encode_pose(pose))
+        q.region.size_m.CopyFrom(vec3(np.asarray(list(size), dtype=np.float64)))
+    if relation:
+        name = "RELATION_TYPE_" + relation.upper()
+        if name not in scene_pb2.RelationType.keys():
+            raise ValueError(f"unknown relation {relation!r}")
+        q.relation = scene_pb2.RelationType.Value(name)
+    return q
 
 
 async def _accepted(call: Any) -> bool:

@@ -70,6 +70,9 @@ class SyncSession:
     def get_scene(self, **kwargs: Any) -> scene_pb2.GetSceneResponse:
         return self._owner._run(self.session.get_scene(**kwargs))
 
+    def find_objects(self, **kwargs: Any) -> list[scene_pb2.SceneObject]:
+        return self._owner._run(self.session.find_objects(**kwargs))
+
     def raycast(
         self, origin: Iterable[float], direction: Iterable[float], max_distance_m: float = 10.0
     ) -> types_pb2.SceneTarget | None:

@@ -25,6 +25,7 @@ from typing import Any
 __all__ = [
     "DialogueConfig",
     "MapperConfig",
+    "ObjectsConfig",
     "SceneConfig",
     "ServerConfig",
     "SessionConfig",
@@ -84,6 +85,21 @@ class SessionConfig:
 
 
 @dataclass(frozen=True)
+class ObjectsConfig:
+    """Objects in 3D: discovery on support planes, optional 2D detector for labels, tracks."""
+
+    enabled: bool = _opt(True, "discover and track objects after each mesh update")
+    interval_s: float = _opt(0.5, "least time between object updates while frames stream")
+    detector_model: str = _opt("", "2D detector for labels: Ultralytics-layout .onnx or TorchScript .pt/.torchscript")
+    detector_labels: str = _opt(
+        "", "label file for the detector (one per line, or names YAML/JSON); '' uses the model's"
+    )
+    detector_confidence: float = _opt(0.35, "least detection score kept, 0..1")
+    detector_interval_s: float = _opt(0.5, "least time between detector runs on camera frames (latest frame wins)")
+    detector_device: str = _opt("auto", "auto | cpu | cuda")
+
+
+@dataclass(frozen=True)
 class DialogueConfig:
     """The avatar's engines."""
 
@@ -92,6 +108,14 @@ class DialogueConfig:
     llm_api_key_env: str = _opt("SORA_LLM_API_KEY", "environment variable holding the LLM endpoint's bearer token")
     memory_file: str = _opt("memory.sqlite", "per-user memory store, relative to server.data_dir")
     realtime_speech: bool = _opt(True, "pace speech chunks at playback speed (interrupts cut where the user is)")
+    end_of_turn_silence_s: float = _opt(0.4, "pause that ends the user's spoken turn (the VAD's hangover), seconds")
+    speculate_after_s: float = _opt(
+        0.12, "pause after which the utterance so far is recognised before the turn ends, seconds; 0: off"
+    )
+    complete_sentence_end_s: float = _opt(
+        0.0, "when > 0: a turn heard as a complete scene-grammar sentence ends after this pause, seconds"
+    )
+    warm_up: bool = _opt(True, "load the engine's models when a conversation opens (the recogniser: on first audio)")
 
 
 @dataclass(frozen=True)
@@ -115,6 +139,14 @@ class ServerConfig:
         "", "TOML file of bearer tokens ([[tokens]]: token, principal, expires); empty: no auth"
     )
     auth_verifier: str = _opt("", "module:factory returning a token verifier (JWT/OIDC hook); overrides the file")
+    # Quotas per client: its principal with auth on, else its IP address. 0 turns a limit off (docs/security.md).
+    quota_streams_per_client: int = _opt(8, "open streaming calls (sensor, watch, converse) per client; 0: no limit")
+    quota_frames_per_s: float = _opt(60.0, "camera frames per second per client, all its streams; 0: no limit")
+    quota_ingest_bytes_per_s: int = _opt(64 << 20, "bytes per second a client may stream in; 0: no limit")
+    quota_subscriptions_per_session: int = _opt(
+        16, "WatchScene + WatchPerception + Converse calls open on one session; 0: no limit"
+    )
+    quota_burst_s: float = _opt(2.0, "rate quotas allow bursts of this many seconds' worth after a pause")
 
     def resolved_workers(self) -> int:
         return self.executor_workers or max(2, (os.cpu_count() or 2))
@@ -129,6 +161,7 @@ class SoraConfig:
     mapper: MapperConfig = field(default_factory=MapperConfig)
     scene: SceneConfig = field(default_factory=SceneConfig)
     session: SessionConfig = field(default_factory=SessionConfig)
+    objects: ObjectsConfig = field(default_factory=ObjectsConfig)
     dialogue: DialogueConfig = field(default_factory=DialogueConfig)
 
     def with_overrides(self, overrides: dict[str, Any]) -> SoraConfig:

@@ -23,7 +23,7 @@ from sora_sdk.core.scene import PlaneLabel
 
 from ._ground_truth import GroundTruthObject, GroundTruthPlane, SyntheticRoom
 
-__all__ = ["OBJECT_CLASSES", "OBJECT_COLORS", "generate_room", "orbit_axes_m"]
+__all__ = ["OBJECT_CLASSES", "OBJECT_COLORS", "generate_room", "orbit_axes_m", "rearrange_room"]
 
 #: Colour names and the albedo (uint8 RGB) objects of that name are painted with.
 OBJECT_COLORS: dict[str, tuple[int, int, int]] = {
@@ -484,3 +484,135 @@ def _find_spot(
             continue
         return xy, float(yaw)
     return None
+
+
+# --- rearranging ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Footprint:
+    """What ``_find_spot`` needs of a shape: its box edges and footprint circle radius."""
+
+    extents: np.ndarray
+    radius: float
+
+
+def rearrange_room(
+    room: SyntheticRoom,
+    *,
+    remove: tuple[str, ...] | list[str] = (),
+    move: tuple[str, ...] | list[str] = (),
+    seed: int = 0,
+    min_shift_m: float = 0.3,
+) -> SyntheticRoom:
+    """A copy of ``room`` with the objects ``remove`` taken away and the objects ``move`` put elsewhere.
+
+    A moved object stays on its support (same plane, same height) at a random spot drawn from ``seed``
+    by the generator's own placement rule (inside the surface, clear of the other objects and, on the
+    floor, of the furniture and inside the camera loop), at least ``min_shift_m`` from where it was,
+    with a new heading. The mesh is rebuilt element by element with the generator's builder; every
+    other element is unchanged, the moved objects' ground truth follows them.
+    """
+    ids = {o.object_id for o in room.objects}
+    unknown = sorted((set(remove) | set(move)) - ids)
+    if unknown:
+        raise InvalidArgumentError.field("remove", f"no such objects: {', '.join(unknown)}")
+    if set(remove) & set(move):
+        raise InvalidArgumentError.field("move", "an object cannot be both moved and removed")
+    rng = np.random.default_rng(seed)
+    kept = [o for o in room.objects if o.object_id not in set(remove)]
+    # Surfaces as the generator saw them, with the objects that stay (moved ones are placed in turn).
+    surfaces: dict[str, _Surface] = {}
+    for plane in room.planes:
+        if plane.label in (PlaneLabel.WALL, PlaneLabel.CEILING):
+            continue
+        poly = plane.polygon_world_m
+        z = float(poly[:, 2].mean())
+        headroom = float(room.size_m[2] - z)
+        surfaces[plane.plane_id] = _Surface(
+            plane.plane_id, z, poly[:, :2].min(axis=0), poly[:, :2].max(axis=0), headroom
+        )
+    for o in kept:
+        if o.object_id not in set(move):
+            surfaces[o.support_id].placed.append((o.pose_world_box.translation[:2].copy(), _radius(o.size_m)))
+    obstacles = [
+        _element_footprint(room, e) for e in room.element_ids if e in ("table", "shelf") or e.startswith("chair_")
+    ]
+    table = room.plane("table_top").polygon_world_m
+    ellipse = ((table[:, :2].min(axis=0) + table[:, :2].max(axis=0)) / 2, np.array(orbit_axes_m(room.size_m)) - 0.35)
+    transforms: dict[str, np.ndarray] = {}
+    new_objects: list[GroundTruthObject] = []
+    for o in kept:
+        if o.object_id not in set(move):
+            new_objects.append(o)
+            continue
+        surface = surfaces[o.support_id]
+        shape = _Footprint(np.asarray(o.size_m, dtype=np.float64), _radius(o.size_m))
+        old_xy = o.pose_world_box.translation[:2]
+        spot = None
+        for _ in range(50):
+            spot = _find_spot(
+                surface, shape, rng,  # type: ignore[arg-type]
+                obstacles=obstacles if o.support_id == "floor" else [],
+                ellipse=ellipse if o.support_id == "floor" else None,
+                along_x=o.support_id.startswith("shelf_board"),
+            )  # fmt: skip
+            if spot is not None and np.linalg.norm(spot[0] - old_xy) >= min_shift_m:
+                break
+            spot = None
+        if spot is None:
+            raise InvalidArgumentError.field("move", f"no free spot for {o.object_id} on {o.support_id}")
+        xy, yaw = spot
+        surface.placed.append((xy, shape.radius))
+        rotation = trimesh.transformations.rotation_matrix(yaw, [0, 0, 1])[:3, :3]
+        pose = Pose.from_rotation_translation(rotation, np.array([*xy, o.pose_world_box.translation[2]]))
+        # World transform taking the old placement to the new one.
+        transforms[o.object_id] = pose.matrix @ o.pose_world_box.inverse().matrix
+        t = Pose(transforms[o.object_id])
+        new_objects.append(
+            GroundTruthObject(
+                object_id=o.object_id,
+                label=o.label,
+                class_name=o.class_name,
+                color_name=o.color_name,
+                color_rgb=o.color_rgb,
+                pose_world_box=pose,
+                size_m=o.size_m,
+                centroid_world_m=t.transform_points(o.centroid_world_m[None])[0],
+                support_id=o.support_id,
+            )
+        )
+    builder = _MeshBuilder()
+    for index, element in enumerate(room.element_ids):
+        if element in set(remove):
+            continue
+        faces = room.triangles[room.triangle_elements == index]
+        colors = room.triangle_colors[room.triangle_elements == index]
+        used, local = np.unique(faces, return_inverse=True)
+        vertices = room.vertices[used]
+        if element in transforms:
+            vertices = Pose(transforms[element]).transform_points(vertices)
+        builder.add(element, vertices, local.reshape(-1, 3), colors)
+    vertices, triangles, colors, elements = builder.arrays()
+    return SyntheticRoom(
+        seed=room.seed,
+        size_m=room.size_m,
+        objects=tuple(new_objects),
+        planes=room.planes,
+        element_ids=tuple(builder.element_ids),
+        vertices=vertices,
+        triangles=triangles,
+        triangle_colors=colors,
+        triangle_elements=elements,
+    )
+
+
+def _radius(size_m: np.ndarray) -> float:
+    return 0.5 * float(np.hypot(size_m[0], size_m[1]))
+
+
+def _element_footprint(room: SyntheticRoom, element_id: str) -> tuple[np.ndarray, np.ndarray]:
+    """(lo_xy, hi_xy) of an element's vertices."""
+    faces = room.triangles[room.triangle_elements == room.element_index(element_id)]
+    v = room.vertices[np.unique(faces)]
+    return v[:, :2].min(axis=0), v[:, :2].max(axis=0)

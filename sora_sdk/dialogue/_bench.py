@@ -5,30 +5,39 @@ Measured in one process, models warm (loading is reported separately):
 - text → first text delta: user text handed to the embedded engine → its first "text_delta".
 - text → first audio: user text → first "audio" event (with its "visemes" just before it) from a
   TurnRunner that synthesises sentence by sentence.
-- end of speech → first audio: a spoken question (our TTS, 16 kHz) is streamed through the VAD in 32 ms
-  windows as if live; from the true end of the user's speech (last sample above -40 dBFS) to the first
-  avatar audio chunk = the VAD's decision delay (audio time: it must hear ``hangover_s`` of silence) + the
-  compute after it (ASR with the scene grammar, engine, TTS of the first sentence).
+- end of speech → first audio: a spoken question (our TTS, 16 kHz, then 1 s of silence) goes through
+  ``VoiceInput`` (VAD + recogniser) in 32 ms chunks, in an executor thread as the session does it: the
+  speech as fast as it is processed, and from the true end of the user's speech (last sample above
+  -40 dBFS) on at real-time pace, so work started during the pause gets the wall time it would have live.
+  Measured from that end to the first avatar audio chunk: the VAD's decision delay (audio time: it must
+  hear ``hangover_s`` of silence) + the compute after it (recognition unless it ran speculatively during
+  the pause, engine, TTS of the first sentence). Three configurations in the same run on the same audio:
+  without speculation (the baseline), with speculative recognition (the default: ``speculate_after_s``),
+  and with a complete scene-grammar sentence also ending the turn early (``complete_sentence_end_s``).
 - TTS / ASR real-time factor: compute seconds per second of audio (below 1 is faster than real time).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import statistics
 import time
+from collections.abc import AsyncGenerator
 from dataclasses import asdict, dataclass
-from typing import ClassVar
+from typing import ClassVar, cast
 
 import numpy as np
 
-from ..core.avatar import ObjectSummary, PlaneSummary, SceneSummary
+from ..core.avatar import AvatarEvent, ObjectSummary, PlaneSummary, SceneSummary
 from ._asr import PocketsphinxAsr
 from ._audio import resample_pcm16
 from ._embedded import EmbeddedEngine
+from ._intents import mask_objects
 from ._speaker import SpeakerOptions, TurnRunner
 from ._tts import EspeakTts
 from ._vad import WINDOW, SileroVad, VadOptions
+from ._voice_input import VoiceInput, VoiceInputOptions
 
 __all__ = ["AvatarBenchResult", "bench_avatar", "bench_scene"]
 
@@ -49,7 +58,14 @@ _LEADS = ("so", "okay", "hmm", "and", "well", "now", "please", "quick question")
 
 @dataclass(frozen=True)
 class AvatarBenchResult:
-    """Medians over the questions, milliseconds unless named otherwise; ``targets_ms`` from the issue."""
+    """Medians over the questions, milliseconds unless named otherwise; ``targets_ms`` from the issue.
+
+    speech_end_* / vad_decision_ms: the default configuration (speculative recognition);
+    baseline_*: the same audio without speculation; speculation_ratio = speculative / baseline end of
+    speech → first audio (below 1 is faster); speculations_used: questions whose answer used the
+    speculative transcript; speculative_transcripts_same: questions recognised identically both ways;
+    early_end_*: with ``complete_sentence_end_s`` = ``early_end_s`` as well. questions: how many were
+    spoken (asr_exact counts them)."""
 
     load_s: float
     text_to_first_delta_ms: float
@@ -57,6 +73,14 @@ class AvatarBenchResult:
     speech_end_to_first_audio_ms: float
     vad_decision_ms: float
     speech_end_compute_ms: float
+    baseline_speech_end_to_first_audio_ms: float
+    baseline_vad_decision_ms: float
+    baseline_speech_end_compute_ms: float
+    speculation_ratio: float
+    speculations_used: int
+    speculative_transcripts_same: int
+    early_end_s: float
+    early_end_speech_end_to_first_audio_ms: float
     tts_rtf: float
     asr_rtf: float
     asr_exact: int
@@ -81,8 +105,15 @@ class AvatarBenchResult:
             f"text -> first audio + visemes   {self.text_to_first_audio_ms:8.1f} ms  "
             f"(target <= {t['text_to_first_audio_ms']:.0f})",
             f"end of speech -> first audio    {self.speech_end_to_first_audio_ms:8.1f} ms  (target <= "
-            f"{t['speech_end_to_first_audio_ms']:.0f}; = VAD decision {self.vad_decision_ms:.0f} + compute "
-            f"{self.speech_end_compute_ms:.1f})",
+            f"{t['speech_end_to_first_audio_ms']:.0f}; speculative recognition: = VAD decision "
+            f"{self.vad_decision_ms:.0f} + compute {self.speech_end_compute_ms:.1f}; used on "
+            f"{self.speculations_used}/{self.questions})",
+            f"  without speculation (baseline){self.baseline_speech_end_to_first_audio_ms:8.1f} ms  (= VAD decision "
+            f"{self.baseline_vad_decision_ms:.0f} + compute {self.baseline_speech_end_compute_ms:.1f}); "
+            f"ratio {self.speculation_ratio:.2f}x, same transcript on "
+            f"{self.speculative_transcripts_same}/{self.questions}",
+            f"  + complete sentence ends turn {self.early_end_speech_end_to_first_audio_ms:8.1f} ms  "
+            f"(complete_sentence_end_s = {self.early_end_s:.2f}; off by default)",
             f"TTS real-time factor            {self.tts_rtf:8.4f}",
             f"ASR real-time factor            {self.asr_rtf:8.4f}  ({self.asr_exact}/{self.questions} questions exact)",
         ]  # fmt: skip
@@ -126,55 +157,80 @@ async def _first_events(runner: TurnRunner, text: str, scene: SceneSummary) -> t
     return first_delta, first_audio
 
 
-async def _speech_turn(
-    runner: TurnRunner, vad: SileroVad, asr: PocketsphinxAsr, pcm16k: np.ndarray, scene: SceneSummary
-) -> tuple[float, float, str]:
-    """Streams ``pcm16k`` (speech + trailing silence) through the VAD window by window, as if live; when it
-    reports the end of speech, recognises and answers.
+@dataclass(frozen=True)
+class _SpokenTurn:
+    latency_s: float  # true end of speech → first avatar audio chunk, wall seconds
+    decision_s: float  # true end of speech → end of the chunk whose feed ended the turn, audio seconds
+    compute_s: float  # that feed's start → first avatar audio chunk, wall seconds
+    text: str
+    speculative: bool
 
-    Returns (audio seconds from the true end of speech to the VAD's decision, compute seconds from that
-    decision to the first avatar audio chunk, recognised text).
-    """
+
+async def _spoken_turn(
+    runner: TurnRunner, voice: VoiceInput, pcm16k: np.ndarray, scene: SceneSummary
+) -> _SpokenTurn | None:
+    """Streams ``pcm16k`` (speech + trailing silence) through ``voice`` in 32 ms chunks, live-paced from the
+    true end of speech on; when it reports the utterance, answers it up to the first audio chunk."""
     loud = np.nonzero(np.abs(pcm16k.astype(np.int32)) > 300)[0]
-    true_end = (loud[-1] + 1) / 16000 if len(loud) else 0.0
-    vad.reset()
-    start = 0
-    for i in range(0, len(pcm16k) - WINDOW + 1, WINDOW):
-        for e in vad.process(pcm16k[i : i + WINDOW]):
-            if e.kind == "speech_start":
-                start = int(e.time_s * 16000)
-            if e.kind == "speech_end":
-                decided = (i + WINDOW) / 16000
-                t0 = time.perf_counter()
-                utt = pcm16k[start : int(e.time_s * 16000) + 1600]
-                loop = asyncio.get_running_loop()
-                res = await loop.run_in_executor(None, asr.recognize, utt, 16000)
-                async for ev in runner.run("bench", res.text, scene):
-                    if ev.kind == "audio":
-                        runner.interrupt("bench")
-                        break
-                return decided - true_end, time.perf_counter() - t0, res.text
-    return float("nan"), float("nan"), ""
+    true_end = int(loud[-1]) + 1 if len(loud) else 0
+    loop = asyncio.get_running_loop()
+    t_end: float | None = None  # wall time at which the true end of speech was "spoken"
+    for i in range(0, len(pcm16k), WINDOW):
+        chunk = pcm16k[i : i + WINDOW]
+        heard = i + len(chunk)  # the chunk is complete (can be sent) once its last sample is spoken
+        if heard > true_end:
+            if t_end is None:
+                t_end = time.perf_counter() - (heard - true_end) / 16000
+            await asyncio.sleep(max(0.0, t_end + (heard - true_end) / 16000 - time.perf_counter()))
+        t_feed = time.perf_counter()
+        events = await loop.run_in_executor(None, voice.feed, chunk, 16000)
+        utt = next((e.utterance for e in events if e.utterance is not None), None)
+        if utt is None:
+            continue
+        # run() is an async generator: close it here, so the runner is free for the next turn at once
+        answer = cast("AsyncGenerator[AvatarEvent, None]", runner.run("bench", utt.text, scene))
+        async with contextlib.aclosing(answer) as turn:
+            async for ev in turn:
+                if ev.kind == "audio":
+                    first = time.perf_counter()
+                    runner.interrupt("bench")
+                    break
+            else:
+                return None
+        assert t_end is not None
+        return _SpokenTurn(first - t_end, (heard - true_end) / 16000, first - t_feed, utt.text, utt.speculative)
+    return None
 
 
-def bench_avatar(repeats: int = 3) -> AvatarBenchResult:
-    """Runs the benchmark (about 10–20 s on a 2-core CPU, most of it model loading) and returns its numbers."""
+def bench_avatar(
+    repeats: int = 3, *, spoken_questions: int = len(_QUESTIONS), early_end_s: float = 0.2
+) -> AvatarBenchResult:
+    """Runs the benchmark (about 25 s on a 2-core CPU, a third of it model loading) and returns its numbers.
+
+    repeats: rounds of the typed questions. spoken_questions: how many of the questions are also spoken
+    (each in three configurations, ~0.6 s of live-paced audio apiece). early_end_s:
+    ``complete_sentence_end_s`` for the third end-of-speech configuration.
+    """
     t_load = time.perf_counter()
     engine = EmbeddedEngine()
     engine.warm_up()
     tts = EspeakTts()
     asr = PocketsphinxAsr()
-    vad_options = VadOptions()
-    vad = SileroVad(vad_options)
+    vad = SileroVad(VadOptions())
     scene = bench_scene()
     asr.set_scene(scene)
     load_s = time.perf_counter() - t_load
     runner = TurnRunner(engine, SpeakerOptions(realtime=False), tts=tts)
+    modes = {
+        "baseline": VoiceInputOptions(speculate_after_s=0.0),
+        "speculative": VoiceInputOptions(),
+        "early_end": VoiceInputOptions(complete_sentence_end_s=early_end_s),
+    }
 
-    async def run_all() -> tuple[list[float], list[float], list[tuple[float, float]], int, float]:
+    async def run_all() -> tuple[list[float], list[float], dict[str, list[_SpokenTurn]], int, float]:
         deltas: list[float] = []
         audios: list[float] = []
-        speech: list[tuple[float, float]] = []
+        spoken: dict[str, list[_SpokenTurn]] = {m: [] for m in modes}
         for q in _QUESTIONS:  # warm every code path once (first-call allocations)
             await _first_events(runner, q, scene)
         for r in range(repeats):
@@ -184,36 +240,54 @@ def bench_avatar(repeats: int = 3) -> AvatarBenchResult:
                 audios.append(a)
         exact = 0
         asr_time = asr_audio = 0.0
-        for q in _QUESTIONS:
+        for q in _QUESTIONS[:spoken_questions]:
             said = tts.synthesize(q)
             pcm = resample_pcm16(said.pcm, said.sample_rate_hz, 16000)
             padded = np.concatenate([np.zeros(8000, np.int16), pcm, np.zeros(16000, np.int16)])
-            delay, compute, _text = await _speech_turn(runner, vad, asr, padded, scene)
-            speech.append((delay, compute))
+            for mode, options in modes.items():  # interleaved, so load on the host affects all alike
+                # the engine meets the question for the first time (scene labels stay cached, as in a session)
+                engine.embedder.evict([q, mask_objects(q, engine._vocabulary(scene))])
+                vad.reset()
+                with VoiceInput(asr, vad, options, on_speculation=lambda r: engine.prepare(r.text, scene)) as voice:
+                    turn = await _spoken_turn(runner, voice, padded, scene)
+                if turn is not None:
+                    spoken[mode].append(turn)
             heard = asr.recognize(pcm, 16000)
             asr_time += heard.elapsed_s
             asr_audio += heard.audio_s
             exact += int(heard.text == q)
-        return deltas, audios, speech, exact, asr_time / max(asr_audio, 1e-9)
+        return deltas, audios, spoken, exact, asr_time / max(asr_audio, 1e-9)
 
-    deltas, audios, speech, exact, asr_rtf = asyncio.run(run_all())
+    deltas, audios, spoken, exact, asr_rtf = asyncio.run(run_all())
     tts_time = tts_audio = 0.0
     for q in _QUESTIONS:
         t0 = time.perf_counter()
         r = tts.synthesize(f"Here is the answer to your question: {q}. I hope that helps.")
         tts_time += time.perf_counter() - t0
         tts_audio += r.duration_s
-    hang_ms = statistics.median(d for d, _c in speech) * 1000
-    compute_ms = statistics.median(c for _d, c in speech) * 1000
+
+    def ms(mode: str, name: str) -> float:
+        values = [getattr(t, name) for t in spoken[mode]]
+        return statistics.median(values) * 1000 if values else float("nan")
+
+    spec, base = spoken["speculative"], spoken["baseline"]
     return AvatarBenchResult(
         load_s=load_s,
         text_to_first_delta_ms=statistics.median(deltas) * 1000,
         text_to_first_audio_ms=statistics.median(audios) * 1000,
-        speech_end_to_first_audio_ms=hang_ms + compute_ms,
-        vad_decision_ms=hang_ms,
-        speech_end_compute_ms=compute_ms,
+        speech_end_to_first_audio_ms=ms("speculative", "latency_s"),
+        vad_decision_ms=ms("speculative", "decision_s"),
+        speech_end_compute_ms=ms("speculative", "compute_s"),
+        baseline_speech_end_to_first_audio_ms=ms("baseline", "latency_s"),
+        baseline_vad_decision_ms=ms("baseline", "decision_s"),
+        baseline_speech_end_compute_ms=ms("baseline", "compute_s"),
+        speculation_ratio=ms("speculative", "latency_s") / ms("baseline", "latency_s"),
+        speculations_used=sum(t.speculative for t in spec),
+        speculative_transcripts_same=sum(a.text == b.text for a, b in zip(spec, base, strict=False)),
+        early_end_s=early_end_s,
+        early_end_speech_end_to_first_audio_ms=ms("early_end", "latency_s"),
         tts_rtf=tts_time / tts_audio,
         asr_rtf=asr_rtf,
         asr_exact=exact,
-        questions=len(_QUESTIONS),
+        questions=len(_QUESTIONS[:spoken_questions]),
     )

@@ -145,6 +145,11 @@ class EmbeddedEngine:
         """Loads the embedding model and the intent prototypes (blocking, seconds on first call)."""
         _classifier(self.embedder, self.options.intent)
 
+    def prepare(self, text: str, scene: SceneSummary | None = None) -> None:
+        """Computes ahead what answering ``text`` will need, with no effect but the embedding cache: a
+        speculative transcript's (heard before the end of the turn) query embedding. Blocking."""
+        self.classify(text, scene)
+
     def classify(self, text: str, scene: SceneSummary | None = None) -> Intent:
         """The intent of ``text``, masking the scene's object words.
 

@@ -105,6 +105,12 @@ class Embedder:
         arr = np.stack(out) if out else np.zeros((0, EMBEDDING_DIM), np.float32)  # type: ignore[arg-type]
         return arr[0] if single else arr
 
+    def evict(self, texts: str | Sequence[str]) -> None:
+        """Drops ``texts`` from the cache (their next ``embed`` computes them, as a first hearing would)."""
+        with self._cache_lock:
+            for t in [texts] if isinstance(texts, str) else texts:
+                self._cache.pop(t, None)
+
     def similarity(self, a: str, b: str) -> float:
         """Cosine similarity of two texts, -1..1."""
         va, vb = self.embed([a, b])

@@ -4,6 +4,10 @@ An engine turns one user turn plus the current scene summary into avatar events.
 async generators so the session can stop them mid-turn (interrupts) by closing them. The events an
 engine yields are cues and text (emotion, look_at, point_at, body, text_delta sentence by sentence,
 turn_end); speech audio and visemes are added by TurnRunner.
+
+An engine may also offer ``prepare(text, scene)``: blocking, side-effect-free work ahead of a turn that
+may come (the session calls it with a transcript recognised speculatively before the user's turn ended;
+the turn may never happen). EmbeddedEngine computes the query's embedding there.
 """
 
 from __future__ import annotations

@@ -2,10 +2,12 @@
 
 espeak-ng's C API keeps one process-global synthesiser (one callback, one voice, one parameter set) and
 is not thread-safe, so every call into it here holds ``ESPEAK_LOCK``; concurrent ``synthesize`` calls from
-executor threads are serialised (a 2 s sentence takes ~20 ms, so the wait is short). The library is
-initialised once per process with ``AUDIO_OUTPUT_RETRIEVAL`` (PCM comes back through a callback, nothing is
-played) and ``espeakINITIALIZE_PHONEME_EVENTS`` (phoneme events with their sample position), which is what
-lip-sync needs.
+executor threads are serialised (a 5 s sentence takes ~15 ms, so the wait is short). The library is
+initialised once per process with ``AUDIO_OUTPUT_SYNCHRONOUS`` (PCM comes back through a callback on the
+calling thread, nothing is played) and ``espeakINITIALIZE_PHONEME_EVENTS`` (phoneme events with their sample
+position), which is what lip-sync needs. Not ``AUDIO_OUTPUT_RETRIEVAL``: that mode synthesises on espeak-ng's
+own thread, and ``espeak_Synchronize`` polls it every 20 ms, so each sentence took a multiple of 20 ms
+(20 ms for "I count two chairs." that synchronously takes 2 ms; same samples and events).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ __all__ = [
 ESPEAK_LOCK = threading.RLock()
 
 # speak_lib.h constants.
-_AUDIO_OUTPUT_RETRIEVAL = 1
+_AUDIO_OUTPUT_SYNCHRONOUS = 2
 _INIT_PHONEME_EVENTS = 0x0001
 _POS_CHARACTER = 1
 _CHARS_UTF8 = 1
@@ -89,7 +91,7 @@ class _Espeak:
         self.lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
         self.lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
         data = espeakng_loader.get_data_path().encode()
-        self.sample_rate_hz = int(self.lib.espeak_Initialize(_AUDIO_OUTPUT_RETRIEVAL, 0, data, _INIT_PHONEME_EVENTS))
+        self.sample_rate_hz = int(self.lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data, _INIT_PHONEME_EVENTS))
         if self.sample_rate_hz <= 0:
             raise RuntimeError(f"espeak_Initialize failed ({self.sample_rate_hz})")
         self._callback = _SynthCallback(self._on_synth)  # kept referenced: the C side holds the pointer

@@ -2,16 +2,20 @@
 
 We run the model with our own onnxruntime session rather than ``silero_vad.load_silero_vad(onnx=True)``:
 the package's wrapper converts every window through torch tensors, while the model itself only needs
-numpy arrays. The model file comes from the installed ``silero_vad`` package (importlib.resources), so
-nothing is downloaded. Its contract (from silero_vad.utils_vad.OnnxWrapper): input = the last 64 samples
-of the previous window followed by the 512 new ones, float32 in [-1, 1]; a (2, 1, 128) recurrent state;
-``sr`` = 16000; output = speech probability of the window.
+numpy arrays. The model file comes from the installed ``silero_vad`` package, found with
+``importlib.util.find_spec`` rather than imported (its ``__init__`` imports torch: 1.4 s of a session's
+first speech on a 2-core CPU), so nothing is downloaded. Its contract (from
+silero_vad.utils_vad.OnnxWrapper): input = the last 64 samples of the previous window followed by the 512
+new ones, float32 in [-1, 1]; a (2, 1, 128) recurrent state; ``sr`` = 16000; output = speech probability
+of the window.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import resources
+from importlib.util import find_spec
+from pathlib import Path
 
 import numpy as np
 
@@ -60,12 +64,12 @@ class SileroVad:
         import onnxruntime as ort
 
         self.options = options or VadOptions()
-        path = resources.files("silero_vad.data").joinpath(self.options.model)
         so = ort.SessionOptions()
         so.intra_op_num_threads = 1  # one 512-sample window is ~0.1 ms of work; threads only add overhead
         so.inter_op_num_threads = 1
-        with resources.as_file(path) as p:
-            self._session = ort.InferenceSession(str(p), sess_options=so, providers=["CPUExecutionProvider"])
+        self._session = ort.InferenceSession(
+            str(_model_path(self.options.model)), sess_options=so, providers=["CPUExecutionProvider"]
+        )
         self._sr = np.array(SAMPLE_RATE_HZ, dtype=np.int64)
         self.reset()
 
@@ -91,6 +95,23 @@ class SileroVad:
     def time_s(self) -> float:
         """Seconds of audio the model has consumed."""
         return self._samples / SAMPLE_RATE_HZ
+
+    @property
+    def silence_start_s(self) -> float | None:
+        """While in speech: where the current run of silence began (the "speech_end" time it will report if
+        it lasts ``hangover_s``), seconds on the stream clock; None when not in speech or not in a pause."""
+        return self._run_start / SAMPLE_RATE_HZ if self._in_speech and self._run_start >= 0 else None
+
+    @property
+    def silence_s(self) -> float:
+        """While in speech: seconds of the current pause so far (0 when there is none)."""
+        return (self._samples - self._run_start) / SAMPLE_RATE_HZ if self._in_speech and self._run_start >= 0 else 0.0
+
+    def end_speech(self) -> None:
+        """Closes the current speech without a "speech_end" event (the caller ended the turn itself); the
+        next speech is reported with a new "speech_start"."""
+        self._in_speech = False
+        self._run_start = -1
 
     def probability(self, window: np.ndarray) -> float:
         """Speech probability of one (512,) float32 window; advances the recurrent state."""
@@ -161,6 +182,16 @@ class SileroVad:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _model_path(name: str) -> Path:
+    spec = find_spec("silero_vad")
+    if spec is not None and spec.submodule_search_locations:
+        path = Path(next(iter(spec.submodule_search_locations))) / "data" / name
+        if path.is_file():
+            return path
+    with resources.as_file(resources.files("silero_vad.data").joinpath(name)) as p:  # e.g. a zipped install
+        return Path(p)
 
 
 def speech_segments(

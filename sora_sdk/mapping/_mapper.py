@@ -332,6 +332,26 @@ class Mapper:
 
     # ------------------------------------------------------------------ queries
 
+    def free_space(
+        self, points_world_m: np.ndarray, *, min_weight: float | None = None, min_tsdf: float = 0.2
+    ) -> np.ndarray:
+        """(n,) bool: True where the map has seen free space at the (n, 3) world points (metres).
+
+        A point is free when its nearest TSDF voxel was observed at least ``min_weight`` times
+        (default ``config.weight_threshold``) and its normalised signed distance is at least
+        ``min_tsdf`` (in front of the surfaces by a fifth of the truncation distance or more, so a
+        voxel on a surface does not count). Points never observed (including space more than a
+        block away from any surface seen: the volume allocates blocks along surfaces only), or
+        behind or at a surface, are not free. The object layer probes with it where an object was:
+        the TSDF is a running average, so a removed object's space reads free once it has been seen
+        empty about as often as it was seen occupied (:class:`~sora_sdk.objects.ObjectMapper` takes
+        this method as its ``free_space`` probe).
+        """
+        weight_min = float(self.config.weight_threshold if min_weight is None else min_weight)
+        with self._lock:
+            v = self._volume.sample(points_world_m)
+        return (v["weight"] >= weight_min) & (v["tsdf"] >= min_tsdf)
+
     def raycast(
         self, origin_world_m: np.ndarray, direction_world: np.ndarray, max_distance_m: float = 10.0
     ) -> RaycastHit | None:

@@ -414,6 +414,23 @@ class TsdfVolume:
             out[name] = values.reshape(*lin.shape, ch) if ch > 1 else values.reshape(lin.shape)
         return out
 
+    def sample(self, points_world_m: np.ndarray, names: tuple[str, ...] = ("tsdf", "weight")) -> dict[str, np.ndarray]:
+        """The voxels nearest to (n, 3) world points (metres): per name, (n,) float32 (``color``: (n, 3)).
+
+        Voxel (i, j, k) sits at (i, j, k) * voxel_size_m, so the nearest is the rounded index; points in
+        unallocated blocks read as unobserved (tsdf 0, weight 0).
+        """
+        p = np.asarray(points_world_m, dtype=np.float64).reshape(-1, 3)
+        if len(p) == 0 or self.block_count == 0:
+            return {n: np.zeros((len(p), 3) if n == "color" else len(p), np.float32) for n in names}
+        r = self._res
+        idx = np.rint(p / self.voxel_size_m).astype(np.int64)
+        keys = np.floor_divide(idx, r)
+        local = idx - keys * r
+        unique, row = np.unique(keys, axis=0, return_inverse=True)
+        voxel = local[:, 0] * r * r + local[:, 1] * r + local[:, 2]
+        return self.gather_voxels(unique.astype(np.int32), row.reshape(-1), voxel, names)
+
     def block_samples(
         self, keys: np.ndarray, apron: int = 1, names: tuple[str, ...] = ("tsdf", "weight")
     ) -> dict[str, np.ndarray]:

@@ -34,6 +34,7 @@ from .._proto.sora.v1 import (
 from ..core.config import SoraConfig
 from ..session import SessionManager
 from ._auth import AuthInterceptor, load_verifier
+from ._quota import QuotaInterceptor, Quotas
 from ._services import AvatarServicer, PerceptionServicer, SceneServicer, SensorServicer, SessionServicer
 
 __all__ = ["SERVICE_NAMES", "SoraServer", "create_server", "serve"]
@@ -59,6 +60,7 @@ class SoraServer:
     sessions: SessionManager
     health: health.aio.HealthServicer
     executor: ThreadPoolExecutor
+    quotas: Quotas | None = None
 
     @property
     def address(self) -> str:
@@ -179,13 +181,16 @@ async def create_server(config: SoraConfig | None = None) -> SoraServer:
     interceptors: list[grpc.aio.ServerInterceptor] = []
     if verifier is not None:
         interceptors.append(AuthInterceptor(verifier))
+    # After auth, so a refused call costs no quota; per client, so one client's excess stops only it.
+    quotas = Quotas.from_config(config.server)
+    interceptors.append(QuotaInterceptor(quotas, verifier))
     interceptors.append(_UnaryLimitInterceptor(config.server.max_unary_request_bytes))
     server = grpc.aio.server(options=_options(config), interceptors=interceptors)
     session_pb2_grpc.add_SessionServiceServicer_to_server(SessionServicer(sessions), server)
     sensor_pb2_grpc.add_SensorServiceServicer_to_server(SensorServicer(sessions), server)
-    scene_pb2_grpc.add_SceneServiceServicer_to_server(SceneServicer(sessions), server)
-    perception_pb2_grpc.add_PerceptionServiceServicer_to_server(PerceptionServicer(sessions), server)
-    avatar_pb2_grpc.add_AvatarServiceServicer_to_server(AvatarServicer(sessions), server)
+    scene_pb2_grpc.add_SceneServiceServicer_to_server(SceneServicer(sessions, quotas), server)
+    perception_pb2_grpc.add_PerceptionServiceServicer_to_server(PerceptionServicer(sessions, quotas), server)
+    avatar_pb2_grpc.add_AvatarServiceServicer_to_server(AvatarServicer(sessions, quotas), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
@@ -198,7 +203,7 @@ async def create_server(config: SoraConfig | None = None) -> SoraServer:
     for name in (*SERVICE_NAMES, ""):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     log.info("Sora server listening on %s:%d", config.server.host, port)
-    return SoraServer(server, port, config, sessions, health_servicer, executor)
+    return SoraServer(server, port, config, sessions, health_servicer, executor, quotas)
 
 
 async def serve(config: SoraConfig, *, insecure: bool = False, ready: asyncio.Event | None = None) -> None:

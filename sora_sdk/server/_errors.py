@@ -1,8 +1,9 @@
 """SoraError <-> gRPC status, in one place, with google.rpc.Status details.
 
 Every error carries an ErrorInfo (reason, domain "sora.v1", metadata); InvalidArgumentError adds a
-BadRequest whose field violations name each bad field. Unexpected exceptions become INTERNAL
-without leaking their text (it is logged instead).
+BadRequest whose field violations name each bad field; a quota (ResourceExhaustedError whose metadata
+names it) adds QuotaFailure, and RetryInfo for rates. Unexpected exceptions become INTERNAL without
+leaking their text (it is logged instead).
 """
 
 from __future__ import annotations
@@ -65,6 +66,23 @@ def to_status(err: E.SoraError) -> tuple[grpc.StatusCode, status_pb2.Status]:
             )
         )
         st.details.append(br)
+    if isinstance(err, E.ResourceExhaustedError) and "quota" in err.metadata:
+        # A quota (server._quota): also the standard QuotaFailure and, for rates, RetryInfo.
+        qf = any_pb2.Any()
+        qf.Pack(
+            error_details_pb2.QuotaFailure(
+                violations=[
+                    error_details_pb2.QuotaFailure.Violation(subject=err.metadata["quota"], description=err.message)
+                ]
+            )
+        )
+        st.details.append(qf)
+        if "retry_after_s" in err.metadata:
+            retry = error_details_pb2.RetryInfo()
+            retry.retry_delay.FromNanoseconds(int(float(err.metadata["retry_after_s"]) * 1e9))
+            ri = any_pb2.Any()
+            ri.Pack(retry)
+            st.details.append(ri)
     return code, st
 
 

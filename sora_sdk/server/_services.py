@@ -30,6 +30,7 @@ from .._proto.sora.v1 import (
     session_pb2,
     session_pb2_grpc,
 )
+from ..core.config import SoraConfig
 from ..core.errors import (
     FailedPreconditionError,
     InvalidArgumentError,
@@ -40,7 +41,6 @@ from ..core.errors import (
 from ..core.geometry import Pose
 from ..core.scene import Anchor, StreamPosition
 from ..datasets import RecordingWriter
-from ..core.config import SoraConfig
 from ..dialogue import EmbeddedEngine, EmbeddedEngineOptions, LlmEngine, LlmOptions, MemoryStore
 from ..scene import EpochChanged, LogReader, SceneContent
 from ..session import Conversation, ConversationOptions, Session, SessionManager
@@ -62,6 +62,7 @@ from ._encode import (
 from ._encode import encode_scene_update as _encode_update
 from ._encode import vec3 as encode_vec3
 from ._errors import handle_errors
+from ._quota import Quotas
 from ._validate import (
     decode_audio,
     decode_camera_frame,
@@ -160,6 +161,47 @@ async def _accept(context: Any) -> None:
     refusal as INTERNAL instead of the server's status (grpc/grpc#36066).
     """
     await context.send_initial_metadata(())
+
+
+_RELATION_NAMES = {v: k.removeprefix("RELATION_TYPE_").lower() for k, v in scene_pb2.RelationType.items() if v != 0}
+
+
+async def _query_objects(session: Session, q: scene_pb2.ObjectQuery) -> list[Any]:
+    """The session's objects that match an ObjectQuery (validated field by field)."""
+    if len(q.label) > 200:
+        raise InvalidArgumentError.field("object_query.label", "must be at most 200 characters")
+    if len(q.text) > 500:
+        raise InvalidArgumentError.field("object_query.text", "must be at most 500 characters")
+    if q.max_results > 10_000:
+        raise InvalidArgumentError.field("object_query.max_results", "must be at most 10000")
+    region = None
+    if q.HasField("region"):
+        pose = decode_pose(q.region.pose_world_box, "object_query.region.pose_world_box")
+        size = np.array([q.region.size_m.x, q.region.size_m.y, q.region.size_m.z], dtype=np.float64)
+        if not (np.all(np.isfinite(size)) and np.all(size > 0)):
+            raise InvalidArgumentError.field("object_query.region.size_m", "must be finite and positive")
+        region = (pose, size)
+    relation = ""
+    if q.relation:
+        if q.relation not in _RELATION_NAMES:
+            raise InvalidArgumentError.field("object_query.relation", f"unknown value {q.relation}")
+        relation = _RELATION_NAMES[q.relation]
+    if q.related_id and not relation:
+        raise InvalidArgumentError.field("object_query.related_id", "needs object_query.relation")
+    if session.objects is None:
+        if q.text or region is not None or relation:
+            raise FailedPreconditionError("objects are disabled on this server (objects.enabled)", reason="NO_OBJECTS")
+        found = [o for o in session.scene.state.objects.values() if not q.label or o.label.lower() == q.label.lower()]
+        return found[: q.max_results] if q.max_results else found
+    mapper = session.objects
+    async with session.objects_lock:
+        return await asyncio.get_running_loop().run_in_executor(
+            None,
+            lambda: mapper.query(
+                label=q.label, text=q.text, region=region, relation=relation, related_id=q.related_id,
+                max_results=q.max_results,
+            ),
+        )  # fmt: skip
 
 
 def _memory_path(config: SoraConfig) -> str:
@@ -334,6 +376,9 @@ class SensorServicer(sensor_pb2_grpc.SensorServiceServicer):
         await _accept(context)
         lossless = cfg.ingest_mode == sensor_pb2.INGEST_MODE_LOSSLESS
         pose_required = session.info.pose_source == "client"
+        if cfg.camera_role not in sensor_pb2.CameraRole.values():
+            raise InvalidArgumentError.field("config.camera_role", f"unknown value {cfg.camera_role}")
+        user_facing = cfg.camera_role == sensor_pb2.CAMERA_ROLE_USER_FACING
         stream = cfg.stream_name or "default"
         received = 1
         duplicates = 0
@@ -361,6 +406,11 @@ class SensorServicer(sensor_pb2_grpc.SensorServiceServicer):
                         )
                     last_time = frame.capture_time_s
                     session.stream_sequences[stream] = seq
+                    if user_facing:
+                        if frame.color is None:
+                            raise InvalidArgumentError.field("camera_frame.color", "a user-facing camera needs colour")
+                        session.submit_face_frame(frame)
+                        continue
                     done = await session.submit_frame(frame, lossless=lossless)
                     if done is not None:
                         pending.append(done)
@@ -417,12 +467,14 @@ class SensorServicer(sensor_pb2_grpc.SensorServiceServicer):
 
 
 class SceneServicer(scene_pb2_grpc.SceneServiceServicer):
-    def __init__(self, manager: SessionManager) -> None:
+    def __init__(self, manager: SessionManager, quotas: Quotas | None = None) -> None:
         self.manager = manager
+        self.quotas = quotas if quotas is not None else Quotas.from_config(manager.config.server)
 
     @handle_errors
     async def WatchScene(self, request: Any, context: Any) -> None:
         session = _session(self.manager, context, request.session_id)
+        self.quotas.admit_subscriber(context, session.info.session_id)
         c = request.content
         content = SceneContent(
             mesh=not c.exclude_mesh, planes=not c.exclude_planes, objects=not c.exclude_objects,
@@ -454,12 +506,9 @@ class SceneServicer(scene_pb2_grpc.SceneServiceServicer):
     async def GetScene(self, request: Any, context: Any) -> scene_pb2.GetSceneResponse:
         session = _session(self.manager, context, request.session_id)
         st = session.scene.state
-        q = request.object_query
         objects = list(st.objects.values())
-        if q.label:
-            objects = [o for o in objects if o.label.lower() == q.label.lower()]
-        if q.max_results:
-            objects = objects[: q.max_results]
+        if request.HasField("object_query"):
+            objects = await _query_objects(session, request.object_query)
         ids = {o.object_id for o in objects}
         return scene_pb2.GetSceneResponse(
             position=encode_position(session.scene.position),
@@ -595,12 +644,14 @@ def _pose_on_surface(point: np.ndarray, normal: np.ndarray) -> Pose:
 
 
 class PerceptionServicer(perception_pb2_grpc.PerceptionServiceServicer):
-    def __init__(self, manager: SessionManager) -> None:
+    def __init__(self, manager: SessionManager, quotas: Quotas | None = None) -> None:
         self.manager = manager
+        self.quotas = quotas if quotas is not None else Quotas.from_config(manager.config.server)
 
     @handle_errors
     async def WatchPerception(self, request: Any, context: Any) -> None:
         session = _session(self.manager, context, request.session_id)
+        self.quotas.admit_subscriber(context, session.info.session_id)
         resume = _position(request.resume_from, "resume_from")
         if resume is None or not session.events.can_resume(resume):
             resume = session.events.position
@@ -640,8 +691,9 @@ class PerceptionServicer(perception_pb2_grpc.PerceptionServiceServicer):
 
 
 class AvatarServicer(avatar_pb2_grpc.AvatarServiceServicer):
-    def __init__(self, manager: SessionManager) -> None:
+    def __init__(self, manager: SessionManager, quotas: Quotas | None = None) -> None:
         self.manager = manager
+        self.quotas = quotas if quotas is not None else Quotas.from_config(manager.config.server)
         self._embedded: EmbeddedEngine | None = None
 
     def _engine(self, kind: int) -> Any:
@@ -670,6 +722,7 @@ class AvatarServicer(avatar_pb2_grpc.AvatarServiceServicer):
         first = await _first_config(it, "a conversation")
         cfg = first.config
         session = _session(self.manager, context, cfg.session_id, "config.session_id")
+        self.quotas.admit_subscriber(context, session.info.session_id)
         if cfg.output_sample_rate_hz and not 8000 <= cfg.output_sample_rate_hz <= 48000:
             raise InvalidArgumentError.field("config.output_sample_rate_hz", "must be 0 or in 8000..48000")
         for name in ("persona", "avatar_name", "voice", "language"):

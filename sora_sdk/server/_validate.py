@@ -40,6 +40,9 @@ __all__ = [
 ]
 
 MAX_IMAGE_PIXELS = 4096 * 4096
+#: Colour is resized to the intrinsics' size; it may be at most this much smaller on each axis. Without a
+#: bound, a 1x1 colour image with 16384x16384 intrinsics made the server allocate 805 MB (hypothesis found it).
+MAX_COLOR_UPSCALE = 4
 MAX_AUDIO_CHUNK_S = 10.0
 # A unit quaternion from a float32 client may be off by round-off; anything further is not a rotation.
 QUATERNION_NORM_TOLERANCE = 0.1
@@ -84,6 +87,8 @@ def decode_intrinsics(k: types_pb2.CameraIntrinsics, field: str) -> Intrinsics:
             "; ".join(f"{field}.{f}: {d}" for f, d in problems),
             violations=[FieldViolation(f"{field}.{f}", d) for f, d in problems],
         )
+    # Frames are decoded (and colour resized) to this size: the same pixel limit as images.
+    _check_dims(intr.width_px, intr.height_px, field)
     return intr
 
 
@@ -194,6 +199,13 @@ def decode_camera_frame(
         depth, scale = _decode_depth(f.depth, f"{field}.depth")
     color = None
     if f.HasField("color"):
+        cw, ch = int(f.color.width_px), int(f.color.height_px)
+        if cw > 0 and ch > 0 and (intr.width_px > MAX_COLOR_UPSCALE * cw or intr.height_px > MAX_COLOR_UPSCALE * ch):
+            raise _bad(
+                f"{field}.color.width_px",
+                f"colour {cw}x{ch} is more than {MAX_COLOR_UPSCALE}x smaller than the intrinsics' "
+                f"{intr.width_px}x{intr.height_px} it would be resized to",
+            )
         color = _decode_color(f.color, f"{field}.color")
         if color.shape[:2] != (intr.height_px, intr.width_px):
             color = np.asarray(Image.fromarray(color).resize((intr.width_px, intr.height_px), Image.BILINEAR))

@@ -5,6 +5,11 @@ turn, an explicit interrupt or the user starting to speak (barge-in, from the vo
 detector) stops the running turn before its next audio chunk; its ``turn_end`` says how much was
 spoken, and the next turn is told it was interrupted. Every event goes to the session's
 ``avatar_events`` log, so a client that reconnects resumes without gaps or duplicates.
+
+Latency from the end of the user's speech to the avatar's first audio: the speech recogniser and the
+engine's models are loaded when the conversation opens (``dialogue.warm_up``), not at the first turn, and
+an utterance is recognised speculatively during the pause before the end-of-turn hangover
+(``dialogue.speculate_after_s``, see VoiceInput), so the answer starts as soon as the turn ends.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from ..core.avatar import AnchorSummary, AvatarEvent, SceneSummary
 from ..core.geometry import Pose
 from ..core.scene import Anchor, RaycastHit
 from ..dialogue import (
+    AsrResult,
     DialogueEngine,
     PocketsphinxAsr,
     SileroVad,
@@ -31,8 +37,10 @@ from ..dialogue import (
     TtsOptions,
     TurnContext,
     TurnRunner,
+    VadOptions,
     VoiceFeatures,
     VoiceInput,
+    VoiceInputOptions,
     default_embedder,
 )
 from ._session import Session
@@ -107,6 +115,51 @@ class Conversation:
         )
         self._turn: asyncio.Task[None] | None = None
         self._voice: VoiceInput | None = None
+        self._voice_task: asyncio.Future[VoiceInput] | None = None
+        self._heard_summary: SceneSummary | None = None  # the scene when audio last arrived
+        self._warm_up: asyncio.Task[None] | None = None
+        if session.config.dialogue.warm_up:
+            with contextlib.suppress(RuntimeError):  # no running loop: nothing to warm up in the background
+                self._warm_up = asyncio.get_running_loop().create_task(self._warm())
+
+    async def _warm(self) -> None:
+        """Loads what the first turn would otherwise wait for: the engine's models.
+
+        The voice input (a pocketsphinx decoder, ~100 MB that the allocator does not give back) is made
+        on the first audio only: text-only conversations must not pay for it.
+        """
+        warm_up = getattr(self.engine, "warm_up", None)
+        jobs = [asyncio.to_thread(warm_up)] if callable(warm_up) else []
+        for result in await asyncio.gather(*jobs, return_exceptions=True):
+            if isinstance(result, Exception):  # the first turn tries again and reports the error where it belongs
+                log.warning("conversation warm-up failed", exc_info=result)
+
+    def _make_voice_input(self, summary: SceneSummary) -> VoiceInput:
+        d = self.session.config.dialogue
+        voice = VoiceInput(
+            PocketsphinxAsr(),
+            SileroVad(VadOptions(hangover_s=d.end_of_turn_silence_s)),
+            VoiceInputOptions(speculate_after_s=d.speculate_after_s, complete_sentence_end_s=d.complete_sentence_end_s),
+            on_speculation=self._prepare_answer,
+        )
+        voice.asr.set_scene(summary)  # the grammar for the scene as it is now
+        return voice
+
+    def _prepare_answer(self, heard: AsrResult) -> None:
+        """On the recogniser's thread, with a transcript heard before the turn ended: the engine's
+        side-effect-free preparation (EmbeddedEngine: the query embedding), as the turn may never come."""
+        prepare = getattr(self.engine, "prepare", None)
+        if callable(prepare) and heard.text.strip():
+            prepare(heard.text, self._heard_summary)
+
+    async def _voice_input(self) -> VoiceInput:
+        if self._voice is None:
+            task = self._voice_task
+            if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
+                summary = self.session.summary()
+                task = self._voice_task = asyncio.ensure_future(asyncio.to_thread(self._make_voice_input, summary))
+            self._voice = await asyncio.shield(task)  # shared by the warm-up and the first hear()
+        return self._voice
 
     def say(self, text: str, *, voice: VoiceFeatures | None = None) -> str:
         """Starts a turn answering ``text`` (stopping the running one first); returns its turn ID."""
@@ -139,10 +192,8 @@ class Conversation:
 
     async def hear(self, pcm: np.ndarray, sample_rate_hz: int, *, end_of_utterance: bool = False) -> None:
         """User speech: barge-in stops the avatar; a finished utterance becomes a turn."""
-        if self._voice is None:
-            self._voice = await asyncio.to_thread(lambda: VoiceInput(PocketsphinxAsr(), SileroVad()))
-        voice = self._voice
-        summary = self.session.summary()
+        voice = await self._voice_input()
+        summary = self._heard_summary = self.session.summary()
 
         def feed() -> list[Any]:
             # The recogniser listens for the live scene's vocabulary (cheap when it has not changed).
@@ -158,6 +209,8 @@ class Conversation:
                 self.interrupt("barge-in")
             elif ev.kind == "utterance" and ev.utterance is not None and ev.utterance.text.strip():
                 u = ev.utterance
+                if u.speculative:
+                    log.debug("utterance %r recognised speculatively during the end-of-turn pause", u.text)
                 tid = uuid.uuid4().hex[:12]
                 self.log.append(AvatarEvent(tid, "transcript", text=u.text, is_final=True, intensity=u.asr.confidence))
                 self.say(u.text, voice=u.voice)
@@ -168,7 +221,11 @@ class Conversation:
                 await self._turn
 
     async def close(self) -> None:
+        if self._warm_up is not None:
+            self._warm_up.cancel()
         if self._turn is not None and not self._turn.done():
             self.runner.interrupt("conversation closed")
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(self._turn, 2)
+        if self._voice is not None:
+            self._voice.close()

@@ -15,6 +15,7 @@ mapper call at a time per session (the mapper lock), so a raycast never races an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -33,6 +34,7 @@ from ..core.geometry import Pose
 from ..core.scene import Anchor, RaycastHit, StreamPosition
 from ..core.sensors import CameraFrame, EyeGazeSample, HandJointsSample, HeadPoseSample
 from ..mapping import Mapper, PlaneTracker, load_map, save_map
+from ..objects import Detection3D, ObjectMapper
 from ..perception import (
     STATIC_GESTURES,
     GazeObservation,
@@ -44,6 +46,7 @@ from ..perception import (
     SceneRaycaster,
 )
 from ..scene import LatestSlot, OrderedLog, SceneDelta, SceneState, SceneStore
+from ._objects import detect_and_lift, shared_detector
 
 __all__ = ["IngestStats", "Session", "SessionInfo"]
 
@@ -72,6 +75,7 @@ class IngestStats:
     drops: Counter[str] = field(default_factory=Counter)
     integrate_times_s: deque[float] = field(default_factory=lambda: deque(maxlen=50))
     mesh_times_s: deque[float] = field(default_factory=lambda: deque(maxlen=50))
+    object_times_s: deque[float] = field(default_factory=lambda: deque(maxlen=50))
 
     @property
     def frames_dropped(self) -> int:
@@ -116,7 +120,10 @@ class Session:
         self.saved_maps: set[str] = set()
         self.head_pose: HeadPoseSample | None = None
         # Perception state is touched by one executor call at a time (the perception lock).
-        self.perception = Perception(PerceptionOptions(camera_hands=config.session.camera_hands))
+        # Face-camera gaze loads its model on the first frame of a user-facing stream.
+        self.perception = Perception(PerceptionOptions(camera_hands=config.session.camera_hands, face_gaze=True))
+        self._face_frame: CameraFrame | None = None  # latest-wins, like camera hands
+        self._face_time_s = -np.inf
         self.raycaster = SceneRaycaster(mesh_raycast=self.mapper.raycast)
         self._perception_lock = asyncio.Lock()
         self._device_hands: dict[str, HandObservation] = {}
@@ -134,9 +141,29 @@ class Session:
         self._busy = False
         self._dirty = False
         self._last_mesh = 0.0
+        # Objects: discovery + tracks after mesh updates; an optional 2D detector labels them.
+        self.objects: ObjectMapper | None = ObjectMapper() if config.objects.enabled else None
+        self._detector = shared_detector(config.objects) if self.objects is not None else None
+        self._detections: list[Detection3D] = []
+        self._detect_frame: CameraFrame | None = None
+        self._detect_frame_ready = asyncio.Event()
+        self._detecting = False
+        self._last_capture_s = 0.0
+        self._last_detect = -np.inf
+        self._last_objects = -np.inf
+        self._objects_dirty = False
+        # Chunks changed since the last object update (None: look at everything, e.g. after a map load).
+        self._objects_changed: set[Any] | None = set()
+        #: Held while the object mapper updates or answers a query (it is not thread-safe).
+        self.objects_lock = asyncio.Lock()
         loop = asyncio.get_running_loop()
         self._worker = loop.create_task(self._run(), name=f"session-{info.session_id}")
         self._perception_worker = loop.create_task(self._run_perception(), name=f"perception-{info.session_id}")
+        self._detect_worker = (
+            loop.create_task(self._run_detector(), name=f"detector-{info.session_id}")
+            if self._detector is not None
+            else None
+        )
 
     # ---- ingest -------------------------------------------------------------------------
 
@@ -151,6 +178,9 @@ class Session:
         if frame.color is not None and self.config.session.camera_hands:
             self._camera_frame = frame
             self._camera_frame_ready.set()
+        if self._detector is not None and frame.color is not None and frame.depth is not None:
+            self._detect_frame = frame  # latest wins: labels follow the present
+            self._detect_frame_ready.set()
         if frame.depth is None:
             self.stats.drops["no_depth"] += 1
             return None
@@ -173,9 +203,11 @@ class Session:
 
     async def flush(self) -> None:
         """Waits until every queued frame is fused and the mesh is up to date."""
-        while self._queue or self._busy or self._camera_frame is not None or self._perceiving:
+        while self._queue or self._busy or self._camera_frame is not None or self._face_frame or self._perceiving:
             await asyncio.sleep(0.005)
-        await self.update_mesh()
+        while self._detect_frame is not None or self._detecting:
+            await asyncio.sleep(0.005)
+        await self.update_mesh(objects_now=True)
 
     async def _perceive(self, fn: Callable[..., Any], *args: Any) -> Any:
         async with self._perception_lock:
@@ -218,11 +250,38 @@ class Session:
             self.gaze.publish(gaze)
         self._publish_perception(events)
 
+    def submit_face_frame(self, frame: CameraFrame) -> None:
+        """A frame of a camera that looks at the user: face-camera gaze (newest frame wins)."""
+        self._check_open()
+        self.stats.frames_received += 1
+        self._face_frame = frame
+        self._camera_frame_ready.set()
+
+    async def _run_face(self) -> None:
+        frame, self._face_frame = self._face_frame, None
+        if frame is None or frame.capture_time_s <= self._face_time_s:
+            return
+        self._face_time_s = frame.capture_time_s
+        self._perceiving = True
+        try:
+            gaze, events = await self._perceive(self.perception.process_face_frame, frame)
+        except Exception:
+            log.exception("session %s: face gaze failed on frame %d", self.info.session_id, frame.sequence)
+            return
+        finally:
+            self._perceiving = False
+        if gaze is not None:
+            self.gaze.publish(gaze)
+        self._publish_perception(events)
+
     async def _run_perception(self) -> None:
-        """Camera hands on the newest colour frame; frames that arrive while busy are skipped."""
+        """Camera hands on the newest colour frame, face gaze on the newest user-facing frame; frames
+        that arrive while busy are skipped."""
         while not self.closed:
             await self._camera_frame_ready.wait()
             self._camera_frame_ready.clear()
+            if self._face_frame is not None:
+                await self._run_face()
             frame, self._camera_frame = self._camera_frame, None
             if frame is None or frame.capture_time_s <= self._camera_time_s:
                 continue  # MediaPipe's video mode needs increasing timestamps across all streams
@@ -273,6 +332,10 @@ class Session:
         position = self.scene.restart(uuid.uuid4().int >> 66, state)
         async with self._mesh_lock:
             await self._update_planes(list(state.chunks), reset=True)
+            if self.objects is not None:
+                self.objects.reset()  # rediscovered on the loaded map
+                self._objects_changed = None
+                await self._update_objects()
         return position
 
     def priority_points(self) -> list[np.ndarray]:
@@ -397,6 +460,16 @@ class Session:
                     await self.update_mesh()
                     continue
                 self._queue_changed.clear()
+                if self.objects is not None and (self._objects_dirty or self._detections):
+                    # The stream paused: bring the objects up to date once their interval has passed.
+                    wait = self.config.objects.interval_s - (time.monotonic() - self._last_objects)
+                    if wait > 0:
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self._queue_changed.wait(), wait)
+                        continue
+                    async with self._mesh_lock:
+                        await self._update_objects()
+                    continue
                 await self._queue_changed.wait()
                 continue
             item = self._queue.popleft()
@@ -427,13 +500,15 @@ class Session:
         if self.scene.state.tracking_state != "tracking":
             self.scene.commit(SceneDelta(tracking_state="tracking"))
         self.stats.frames_integrated += 1
+        self._last_capture_s = frame.capture_time_s
         self.stats.integrate_times_s.append(time.perf_counter() - t0)
         self._dirty = True
         return ""
 
-    async def update_mesh(self) -> None:
+    async def update_mesh(self, *, objects_now: bool = False) -> None:
         """Re-meshes the dirty blocks and commits the changed chunks as one scene version, then
-        the planes they changed as the next. One update at a time (flush waits for the worker's)."""
+        the planes they changed as the next, then (at most every ``objects.interval_s``, or now) the
+        objects. One update at a time (flush waits for the worker's)."""
         async with self._mesh_lock:
             self._dirty = False
             self._last_mesh = time.monotonic()
@@ -445,6 +520,87 @@ class Session:
                 delta = SceneDelta(upserted_chunks=list(update.upserted), removed_chunks=list(update.removed))
                 self.scene.commit(delta)
                 await self._update_planes([c.key for c in update.upserted] + list(update.removed))
+                self._objects_dirty = True
+                if self._objects_changed is not None:
+                    self._objects_changed.update(c.key for c in update.upserted)
+                    self._objects_changed.update(update.removed)
+            if self.objects is not None and (self._objects_dirty or self._detections):
+                due = time.monotonic() - self._last_objects >= self.config.objects.interval_s
+                if objects_now or due:
+                    await self._update_objects()
+
+    async def _update_objects(self) -> None:
+        """Discovers and tracks objects on the current mesh and planes; commits them as one version.
+
+        Holds the mapper lock: removal probes the volume for free space where an object was.
+        """
+        assert self.objects is not None
+        objects = self.objects
+        st = self.scene.state
+        chunks, planes = dict(st.chunks), dict(st.planes)
+        detections, self._detections = self._detections, []
+        changed, self._objects_changed = self._objects_changed, set()
+        head = self.head_pose.pose_world_head if self.head_pose is not None else None
+        view = self.mapper.last_pose if self.mapper.last_pose is not None else head
+        t_capture = self._last_capture_s
+
+        def run() -> Any:
+            return objects.update(
+                chunks, planes, time_s=t_capture, view_world_camera=view, up_world=np.asarray(self.info.up_world),
+                free_space=self.mapper.free_space, detections=detections, changed=changed or None,
+            )  # fmt: skip
+
+        t0 = time.perf_counter()
+        try:
+            async with self._mapper_lock, self.objects_lock:
+                update = await self._in_executor(run)
+        except Exception:  # objects are a layer on the map: a failure there must not stop fusion
+            log.exception("session %s: object update failed", self.info.session_id)
+            self._objects_dirty = False
+            self._last_objects = time.monotonic()
+            return
+        self.stats.object_times_s.append(time.perf_counter() - t0)
+        self._objects_dirty = False
+        self._last_objects = time.monotonic()
+        if update.empty:
+            return
+        tracks = list(objects.objects.values())
+        self.raycaster.set_objects(tracks)
+        self.perception.set_objects(tracks)
+        self.scene.commit(
+            SceneDelta(
+                upserted_objects=list(update.upserted), removed_object_ids=list(update.removed_ids),
+                added_relations=list(update.added_relations), removed_relations=list(update.removed_relations),
+            )
+        )  # fmt: skip
+
+    async def _run_detector(self) -> None:
+        """The 2D detector on the newest colour frame with depth, at most every ``detector_interval_s``;
+        its detections are lifted to 3D and fused at the next object update."""
+        assert self._detector is not None
+        detector = self._detector
+        up = np.asarray(self.info.up_world)
+        while not self.closed:
+            await self._detect_frame_ready.wait()
+            self._detect_frame_ready.clear()
+            wait = self.config.objects.detector_interval_s - (time.monotonic() - self._last_detect)
+            if wait > 0:
+                await asyncio.sleep(wait)
+            frame, self._detect_frame = self._detect_frame, None
+            if frame is None or frame.pose_world_camera is None:
+                continue
+            self._last_detect = time.monotonic()
+            self._detecting = True
+            try:
+                lifted = await self._in_executor(detect_and_lift, detector, frame, up)
+            except Exception:
+                log.exception("session %s: detector failed on frame %d", self.info.session_id, frame.sequence)
+                continue
+            finally:
+                self._detecting = False
+            self._detections.extend(lifted)
+            del self._detections[:-256]  # bounded if object updates stall
+            self._dirty = self._dirty or bool(lifted)
 
     async def _update_planes(self, changed: list[Any], *, reset: bool = False) -> None:
         """Re-fits the planes the changed chunks belong to and commits them as their own version."""
@@ -479,7 +635,9 @@ class Session:
             if item.done is not None and not item.done.done():
                 item.done.set_result("closed")
         self._queue.clear()
-        for task in (self._worker, self._perception_worker):
+        for task in (self._worker, self._perception_worker, self._detect_worker):
+            if task is None:
+                continue
             task.cancel()
             try:
                 await task

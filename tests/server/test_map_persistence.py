@@ -13,7 +13,7 @@ from sora_sdk.core.geometry import Pose
 
 
 def _map_file(server, name: str) -> Path:
-    return server.config.server.resolved_data_dir() / "maps" / f"{name}.soramap"
+    return server.config.server.resolved_data_dir() / "maps" / "local" / f"{name}.soramap"  # no auth: one folder
 
 
 async def test_save_then_load_restores_mesh_and_anchors(server, client: SoraClient, tum_frames) -> None:

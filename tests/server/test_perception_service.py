@@ -86,3 +86,34 @@ async def test_gaze_fixations_on_the_map(client: SoraClient, tum_frames) -> None
     assert 0.45 < first.duration_s < 0.55
     assert first.target.distance_m > 0.2  # the fixation landed on the fused surface
     await stream.aclose()
+
+
+async def test_a_user_facing_stream_feeds_face_camera_gaze(client: SoraClient) -> None:
+    """A webcam that looks at the user (camera_role user_facing): its frames give face-camera gaze, not map
+    frames. The portrait looks into the lens, so the world gaze ray points back at the camera (the
+    library test measures ~4 deg with this focal length; 10 deg allowed) from 0.3-1.5 m in front of it."""
+    from sora_sdk._proto.sora.v1 import perception_pb2
+    from sora_sdk.core.geometry import Pose
+
+    image = np.asarray(Image.open(DATA / "images" / "portrait.jpg").convert("RGB"))
+    h, w = image.shape[:2]
+    k = Intrinsics(w, h, 820.0, 820.0, (w - 1) / 2, (h - 1) / 2)
+    camera = Pose.from_rotation_translation(np.eye(3), np.array([0.5, -0.2, 1.2]))
+    frames = [CameraFrame(i, 10.0 + 0.1 * i, k, camera, image, None) for i in range(3)]
+    session = await client.create_session()
+    stream = session.watch_perception(include_hands=False)
+    summary = await session.stream_frames(frames, lossless=True, color_encoding="png", camera_role="user_facing")
+    msgs = await _collect(
+        stream,
+        lambda m: m[-1].WhichOneof("item") == "gaze" and m[-1].gaze.source == perception_pb2.GAZE_SOURCE_FACE_CAMERA,
+    )
+    ray = msgs[-1].gaze.gaze_world
+    origin = np.array([ray.origin_m.x, ray.origin_m.y, ray.origin_m.z])
+    direction = np.array([ray.direction.x, ray.direction.y, ray.direction.z])
+    to_camera = camera.translation - origin
+    assert 0.3 < float(np.linalg.norm(to_camera)) < 1.5
+    angle = np.degrees(np.arccos(np.clip(direction @ to_camera / np.linalg.norm(to_camera), -1, 1)))
+    assert angle < 10.0, angle
+    assert summary.frames_integrated == 0  # the face camera never feeds the map
+    assert len((await session.get_scene(include_mesh=True)).chunks) == 0
+    await stream.aclose()

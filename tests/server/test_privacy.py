@@ -39,9 +39,10 @@ def _maps(server) -> list[Path]:
 
 async def test_map_names_are_per_principal_and_close_deletes_a_sessions_maps(auth_server, tum_frames) -> None:
     target = f"127.0.0.1:{auth_server.port}"
-    async with SoraClient(target, token="ana-0123456789abcdef") as ana, SoraClient(
-        target, token="ben-0123456789abcdef"
-    ) as ben:
+    async with (
+        SoraClient(target, token="ana-0123456789abcdef") as ana,
+        SoraClient(target, token="ben-0123456789abcdef") as ben,
+    ):
         flat = await ana.create_session()
         await flat.stream_frames(tum_frames[:3], lossless=True, color_encoding="raw", depth_encoding="raw")
         await flat.save_map("home")

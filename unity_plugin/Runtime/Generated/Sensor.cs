@@ -25,65 +25,68 @@ namespace Sora.V1 {
       byte[] descriptorData = global::System.Convert.FromBase64String(
           string.Concat(
             "ChRzb3JhL3YxL3NlbnNvci5wcm90bxIHc29yYS52MRoTc29yYS92MS90eXBl",
-            "cy5wcm90byKeAQoSU2Vuc29yU3RyZWFtQ29uZmlnEhIKCnNlc3Npb25faWQY",
+            "cy5wcm90byLIAQoSU2Vuc29yU3RyZWFtQ29uZmlnEhIKCnNlc3Npb25faWQY",
             "ASABKAkSEwoLc3RyZWFtX25hbWUYAiABKAkSKAoLaW5nZXN0X21vZGUYAyAB",
             "KA4yEy5zb3JhLnYxLkluZ2VzdE1vZGUSNQoSZGVmYXVsdF9pbnRyaW5zaWNz",
-            "GAQgASgLMhkuc29yYS52MS5DYW1lcmFJbnRyaW5zaWNzImkKCkNvbG9ySW1h",
-            "Z2USKAoIZW5jb2RpbmcYASABKA4yFi5zb3JhLnYxLkNvbG9yRW5jb2RpbmcS",
-            "EAoId2lkdGhfcHgYAiABKA0SEQoJaGVpZ2h0X3B4GAMgASgNEgwKBGRhdGEY",
-            "BCABKAwifQoKRGVwdGhJbWFnZRIoCghlbmNvZGluZxgBIAEoDjIWLnNvcmEu",
-            "djEuRGVwdGhFbmNvZGluZxIQCgh3aWR0aF9weBgCIAEoDRIRCgloZWlnaHRf",
-            "cHgYAyABKA0SEgoKbV9wZXJfdW5pdBgEIAEoARIMCgRkYXRhGAUgASgMItgB",
-            "CgtDYW1lcmFGcmFtZRIQCghzZXF1ZW5jZRgBIAEoBBIWCg5jYXB0dXJlX3Rp",
-            "bWVfcxgCIAEoARItCgppbnRyaW5zaWNzGAMgASgLMhkuc29yYS52MS5DYW1l",
-            "cmFJbnRyaW5zaWNzEigKEXBvc2Vfd29ybGRfY2FtZXJhGAQgASgLMg0uc29y",
-            "YS52MS5Qb3NlEiIKBWNvbG9yGAUgASgLMhMuc29yYS52MS5Db2xvckltYWdl",
-            "EiIKBWRlcHRoGAYgASgLMhMuc29yYS52MS5EZXB0aEltYWdlIlAKDkhlYWRQ",
-            "b3NlU2FtcGxlEhYKDmNhcHR1cmVfdGltZV9zGAEgASgBEiYKD3Bvc2Vfd29y",
-            "bGRfaGVhZBgCIAEoCzINLnNvcmEudjEuUG9zZSJVCglIYW5kSm9pbnQSJwoQ",
-            "cG9zZV93b3JsZF9qb2ludBgBIAEoCzINLnNvcmEudjEuUG9zZRIQCghyYWRp",
-            "dXNfbRgCIAEoAhINCgV2YWxpZBgDIAEoCCJ3ChBIYW5kSm9pbnRzU2FtcGxl",
-            "EhYKDmNhcHR1cmVfdGltZV9zGAEgASgBEicKCmhhbmRlZG5lc3MYAiABKA4y",
-            "Ey5zb3JhLnYxLkhhbmRlZG5lc3MSIgoGam9pbnRzGAMgAygLMhIuc29yYS52",
-            "MS5IYW5kSm9pbnQiXQoNRXllR2F6ZVNhbXBsZRIWCg5jYXB0dXJlX3RpbWVf",
-            "cxgBIAEoARIgCgpnYXplX3dvcmxkGAIgASgLMgwuc29yYS52MS5SYXkSEgoK",
-            "Y29uZmlkZW5jZRgDIAEoAiJdCgpBdWRpb0NodW5rEhYKDmNhcHR1cmVfdGlt",
-            "ZV9zGAEgASgBEhYKDnNhbXBsZV9yYXRlX2h6GAIgASgNEhAKCGNoYW5uZWxz",
-            "GAMgASgNEg0KBXBjbTE2GAQgASgMIlIKDVNlbnNvclJlYWRpbmcSFgoOY2Fw",
-            "dHVyZV90aW1lX3MYASABKAESDAoEbmFtZRgCIAEoCRINCgV2YWx1ZRgDIAEo",
-            "ARIMCgR1bml0GAQgASgJIusCChdTdHJlYW1TZW5zb3JEYXRhUmVxdWVzdBIt",
-            "CgZjb25maWcYASABKAsyGy5zb3JhLnYxLlNlbnNvclN0cmVhbUNvbmZpZ0gA",
-            "EiwKDGNhbWVyYV9mcmFtZRgCIAEoCzIULnNvcmEudjEuQ2FtZXJhRnJhbWVI",
-            "ABIsCgloZWFkX3Bvc2UYAyABKAsyFy5zb3JhLnYxLkhlYWRQb3NlU2FtcGxl",
-            "SAASMAoLaGFuZF9qb2ludHMYBCABKAsyGS5zb3JhLnYxLkhhbmRKb2ludHNT",
-            "YW1wbGVIABIqCghleWVfZ2F6ZRgFIAEoCzIWLnNvcmEudjEuRXllR2F6ZVNh",
-            "bXBsZUgAEioKC2F1ZGlvX2NodW5rGAYgASgLMhMuc29yYS52MS5BdWRpb0No",
-            "dW5rSAASMAoOc2Vuc29yX3JlYWRpbmcYByABKAsyFi5zb3JhLnYxLlNlbnNv",
-            "clJlYWRpbmdIAEIJCgdtZXNzYWdlIj8KCURyb3BDb3VudBIjCgZyZWFzb24Y",
-            "ASABKA4yEy5zb3JhLnYxLkRyb3BSZWFzb24SDQoFY291bnQYAiABKAQipAEK",
-            "GFN0cmVhbVNlbnNvckRhdGFSZXNwb25zZRIZChFtZXNzYWdlc19yZWNlaXZl",
-            "ZBgBIAEoBBIZChFmcmFtZXNfaW50ZWdyYXRlZBgCIAEoBBIhCgVkcm9wcxgD",
-            "IAMoCzISLnNvcmEudjEuRHJvcENvdW50Ei8KDnNjZW5lX3Bvc2l0aW9uGAQg",
-            "ASgLMhcuc29yYS52MS5TdHJlYW1Qb3NpdGlvbipdCgpJbmdlc3RNb2RlEhsK",
-            "F0lOR0VTVF9NT0RFX1VOU1BFQ0lGSUVEEAASGAoUSU5HRVNUX01PREVfUkVB",
-            "TFRJTUUQARIYChRJTkdFU1RfTU9ERV9MT1NTTEVTUxACKpsBCg1Db2xvckVu",
-            "Y29kaW5nEh4KGkNPTE9SX0VOQ09ESU5HX1VOU1BFQ0lGSUVEEAASFwoTQ09M",
-            "T1JfRU5DT0RJTkdfSlBFRxABEhYKEkNPTE9SX0VOQ09ESU5HX1BORxACEhsK",
-            "F0NPTE9SX0VOQ09ESU5HX1JBV19SR0I4EAMSHAoYQ09MT1JfRU5DT0RJTkdf",
-            "UkFXX1JHQkE4EAQqgwEKDURlcHRoRW5jb2RpbmcSHgoaREVQVEhfRU5DT0RJ",
-            "TkdfVU5TUEVDSUZJRUQQABIaChZERVBUSF9FTkNPRElOR19QTkdfVTE2EAES",
-            "GgoWREVQVEhfRU5DT0RJTkdfUkFXX1UxNhACEhoKFkRFUFRIX0VOQ09ESU5H",
-            "X1JBV19GMzIQAyqZAQoKRHJvcFJlYXNvbhIbChdEUk9QX1JFQVNPTl9VTlNQ",
-            "RUNJRklFRBAAEhoKFkRST1BfUkVBU09OX1FVRVVFX0ZVTEwQARIZChVEUk9Q",
-            "X1JFQVNPTl9EVVBMSUNBVEUQAhIdChlEUk9QX1JFQVNPTl9UUkFDS0lOR19M",
-            "T1NUEAMSGAoURFJPUF9SRUFTT05fTk9fREVQVEgQBDJqCg1TZW5zb3JTZXJ2",
-            "aWNlElkKEFN0cmVhbVNlbnNvckRhdGESIC5zb3JhLnYxLlN0cmVhbVNlbnNv",
-            "ckRhdGFSZXF1ZXN0GiEuc29yYS52MS5TdHJlYW1TZW5zb3JEYXRhUmVzcG9u",
-            "c2UoAWIGcHJvdG8z"));
+            "GAQgASgLMhkuc29yYS52MS5DYW1lcmFJbnRyaW5zaWNzEigKC2NhbWVyYV9y",
+            "b2xlGAUgASgOMhMuc29yYS52MS5DYW1lcmFSb2xlImkKCkNvbG9ySW1hZ2US",
+            "KAoIZW5jb2RpbmcYASABKA4yFi5zb3JhLnYxLkNvbG9yRW5jb2RpbmcSEAoI",
+            "d2lkdGhfcHgYAiABKA0SEQoJaGVpZ2h0X3B4GAMgASgNEgwKBGRhdGEYBCAB",
+            "KAwifQoKRGVwdGhJbWFnZRIoCghlbmNvZGluZxgBIAEoDjIWLnNvcmEudjEu",
+            "RGVwdGhFbmNvZGluZxIQCgh3aWR0aF9weBgCIAEoDRIRCgloZWlnaHRfcHgY",
+            "AyABKA0SEgoKbV9wZXJfdW5pdBgEIAEoARIMCgRkYXRhGAUgASgMItgBCgtD",
+            "YW1lcmFGcmFtZRIQCghzZXF1ZW5jZRgBIAEoBBIWCg5jYXB0dXJlX3RpbWVf",
+            "cxgCIAEoARItCgppbnRyaW5zaWNzGAMgASgLMhkuc29yYS52MS5DYW1lcmFJ",
+            "bnRyaW5zaWNzEigKEXBvc2Vfd29ybGRfY2FtZXJhGAQgASgLMg0uc29yYS52",
+            "MS5Qb3NlEiIKBWNvbG9yGAUgASgLMhMuc29yYS52MS5Db2xvckltYWdlEiIK",
+            "BWRlcHRoGAYgASgLMhMuc29yYS52MS5EZXB0aEltYWdlIlAKDkhlYWRQb3Nl",
+            "U2FtcGxlEhYKDmNhcHR1cmVfdGltZV9zGAEgASgBEiYKD3Bvc2Vfd29ybGRf",
+            "aGVhZBgCIAEoCzINLnNvcmEudjEuUG9zZSJVCglIYW5kSm9pbnQSJwoQcG9z",
+            "ZV93b3JsZF9qb2ludBgBIAEoCzINLnNvcmEudjEuUG9zZRIQCghyYWRpdXNf",
+            "bRgCIAEoAhINCgV2YWxpZBgDIAEoCCJ3ChBIYW5kSm9pbnRzU2FtcGxlEhYK",
+            "DmNhcHR1cmVfdGltZV9zGAEgASgBEicKCmhhbmRlZG5lc3MYAiABKA4yEy5z",
+            "b3JhLnYxLkhhbmRlZG5lc3MSIgoGam9pbnRzGAMgAygLMhIuc29yYS52MS5I",
+            "YW5kSm9pbnQiXQoNRXllR2F6ZVNhbXBsZRIWCg5jYXB0dXJlX3RpbWVfcxgB",
+            "IAEoARIgCgpnYXplX3dvcmxkGAIgASgLMgwuc29yYS52MS5SYXkSEgoKY29u",
+            "ZmlkZW5jZRgDIAEoAiJdCgpBdWRpb0NodW5rEhYKDmNhcHR1cmVfdGltZV9z",
+            "GAEgASgBEhYKDnNhbXBsZV9yYXRlX2h6GAIgASgNEhAKCGNoYW5uZWxzGAMg",
+            "ASgNEg0KBXBjbTE2GAQgASgMIlIKDVNlbnNvclJlYWRpbmcSFgoOY2FwdHVy",
+            "ZV90aW1lX3MYASABKAESDAoEbmFtZRgCIAEoCRINCgV2YWx1ZRgDIAEoARIM",
+            "CgR1bml0GAQgASgJIusCChdTdHJlYW1TZW5zb3JEYXRhUmVxdWVzdBItCgZj",
+            "b25maWcYASABKAsyGy5zb3JhLnYxLlNlbnNvclN0cmVhbUNvbmZpZ0gAEiwK",
+            "DGNhbWVyYV9mcmFtZRgCIAEoCzIULnNvcmEudjEuQ2FtZXJhRnJhbWVIABIs",
+            "CgloZWFkX3Bvc2UYAyABKAsyFy5zb3JhLnYxLkhlYWRQb3NlU2FtcGxlSAAS",
+            "MAoLaGFuZF9qb2ludHMYBCABKAsyGS5zb3JhLnYxLkhhbmRKb2ludHNTYW1w",
+            "bGVIABIqCghleWVfZ2F6ZRgFIAEoCzIWLnNvcmEudjEuRXllR2F6ZVNhbXBs",
+            "ZUgAEioKC2F1ZGlvX2NodW5rGAYgASgLMhMuc29yYS52MS5BdWRpb0NodW5r",
+            "SAASMAoOc2Vuc29yX3JlYWRpbmcYByABKAsyFi5zb3JhLnYxLlNlbnNvclJl",
+            "YWRpbmdIAEIJCgdtZXNzYWdlIj8KCURyb3BDb3VudBIjCgZyZWFzb24YASAB",
+            "KA4yEy5zb3JhLnYxLkRyb3BSZWFzb24SDQoFY291bnQYAiABKAQipAEKGFN0",
+            "cmVhbVNlbnNvckRhdGFSZXNwb25zZRIZChFtZXNzYWdlc19yZWNlaXZlZBgB",
+            "IAEoBBIZChFmcmFtZXNfaW50ZWdyYXRlZBgCIAEoBBIhCgVkcm9wcxgDIAMo",
+            "CzISLnNvcmEudjEuRHJvcENvdW50Ei8KDnNjZW5lX3Bvc2l0aW9uGAQgASgL",
+            "Mhcuc29yYS52MS5TdHJlYW1Qb3NpdGlvbipdCgpJbmdlc3RNb2RlEhsKF0lO",
+            "R0VTVF9NT0RFX1VOU1BFQ0lGSUVEEAASGAoUSU5HRVNUX01PREVfUkVBTFRJ",
+            "TUUQARIYChRJTkdFU1RfTU9ERV9MT1NTTEVTUxACKl0KCkNhbWVyYVJvbGUS",
+            "GwoXQ0FNRVJBX1JPTEVfVU5TUEVDSUZJRUQQABIVChFDQU1FUkFfUk9MRV9X",
+            "T1JMRBABEhsKF0NBTUVSQV9ST0xFX1VTRVJfRkFDSU5HEAIqmwEKDUNvbG9y",
+            "RW5jb2RpbmcSHgoaQ09MT1JfRU5DT0RJTkdfVU5TUEVDSUZJRUQQABIXChND",
+            "T0xPUl9FTkNPRElOR19KUEVHEAESFgoSQ09MT1JfRU5DT0RJTkdfUE5HEAIS",
+            "GwoXQ09MT1JfRU5DT0RJTkdfUkFXX1JHQjgQAxIcChhDT0xPUl9FTkNPRElO",
+            "R19SQVdfUkdCQTgQBCqDAQoNRGVwdGhFbmNvZGluZxIeChpERVBUSF9FTkNP",
+            "RElOR19VTlNQRUNJRklFRBAAEhoKFkRFUFRIX0VOQ09ESU5HX1BOR19VMTYQ",
+            "ARIaChZERVBUSF9FTkNPRElOR19SQVdfVTE2EAISGgoWREVQVEhfRU5DT0RJ",
+            "TkdfUkFXX0YzMhADKpkBCgpEcm9wUmVhc29uEhsKF0RST1BfUkVBU09OX1VO",
+            "U1BFQ0lGSUVEEAASGgoWRFJPUF9SRUFTT05fUVVFVUVfRlVMTBABEhkKFURS",
+            "T1BfUkVBU09OX0RVUExJQ0FURRACEh0KGURST1BfUkVBU09OX1RSQUNLSU5H",
+            "X0xPU1QQAxIYChREUk9QX1JFQVNPTl9OT19ERVBUSBAEMmoKDVNlbnNvclNl",
+            "cnZpY2USWQoQU3RyZWFtU2Vuc29yRGF0YRIgLnNvcmEudjEuU3RyZWFtU2Vu",
+            "c29yRGF0YVJlcXVlc3QaIS5zb3JhLnYxLlN0cmVhbVNlbnNvckRhdGFSZXNw",
+            "b25zZSgBYgZwcm90bzM="));
       descriptor = pbr::FileDescriptor.FromGeneratedCode(descriptorData,
           new pbr::FileDescriptor[] { global::Sora.V1.TypesReflection.Descriptor, },
-          new pbr::GeneratedClrTypeInfo(new[] {typeof(global::Sora.V1.IngestMode), typeof(global::Sora.V1.ColorEncoding), typeof(global::Sora.V1.DepthEncoding), typeof(global::Sora.V1.DropReason), }, null, new pbr::GeneratedClrTypeInfo[] {
-            new pbr::GeneratedClrTypeInfo(typeof(global::Sora.V1.SensorStreamConfig), global::Sora.V1.SensorStreamConfig.Parser, new[]{ "SessionId", "StreamName", "IngestMode", "DefaultIntrinsics" }, null, null, null, null),
+          new pbr::GeneratedClrTypeInfo(new[] {typeof(global::Sora.V1.IngestMode), typeof(global::Sora.V1.CameraRole), typeof(global::Sora.V1.ColorEncoding), typeof(global::Sora.V1.DepthEncoding), typeof(global::Sora.V1.DropReason), }, null, new pbr::GeneratedClrTypeInfo[] {
+            new pbr::GeneratedClrTypeInfo(typeof(global::Sora.V1.SensorStreamConfig), global::Sora.V1.SensorStreamConfig.Parser, new[]{ "SessionId", "StreamName", "IngestMode", "DefaultIntrinsics", "CameraRole" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::Sora.V1.ColorImage), global::Sora.V1.ColorImage.Parser, new[]{ "Encoding", "WidthPx", "HeightPx", "Data" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::Sora.V1.DepthImage), global::Sora.V1.DepthImage.Parser, new[]{ "Encoding", "WidthPx", "HeightPx", "MPerUnit", "Data" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::Sora.V1.CameraFrame), global::Sora.V1.CameraFrame.Parser, new[]{ "Sequence", "CaptureTimeS", "Intrinsics", "PoseWorldCamera", "Color", "Depth" }, null, null, null, null),
@@ -118,6 +121,27 @@ namespace Sora.V1 {
     /// Replays and recordings: every frame is fused; the stream is slowed by flow control instead.
     /// </summary>
     [pbr::OriginalName("INGEST_MODE_LOSSLESS")] Lossless = 2,
+  }
+
+  /// <summary>
+  /// What a stream's camera looks at.
+  /// </summary>
+  public enum CameraRole {
+    /// <summary>
+    /// Server default (WORLD).
+    /// </summary>
+    [pbr::OriginalName("CAMERA_ROLE_UNSPECIFIED")] Unspecified = 0,
+    /// <summary>
+    /// The camera sees the space (headset passthrough, phone back camera): frames are fused into the
+    /// map and feed camera hands and object labels.
+    /// </summary>
+    [pbr::OriginalName("CAMERA_ROLE_WORLD")] World = 1,
+    /// <summary>
+    /// The camera looks at the user (laptop webcam, kiosk, phone selfie camera): frames feed face-camera
+    /// gaze, used when the device sends neither eye gaze nor a head pose. Frames need no depth; their
+    /// pose places the camera in the world so the gaze ray can hit the scene.
+    /// </summary>
+    [pbr::OriginalName("CAMERA_ROLE_USER_FACING")] UserFacing = 2,
   }
 
   /// <summary>
@@ -235,6 +259,7 @@ namespace Sora.V1 {
       streamName_ = other.streamName_;
       ingestMode_ = other.ingestMode_;
       defaultIntrinsics_ = other.defaultIntrinsics_ != null ? other.defaultIntrinsics_.Clone() : null;
+      cameraRole_ = other.cameraRole_;
       _unknownFields = pb::UnknownFieldSet.Clone(other._unknownFields);
     }
 
@@ -304,6 +329,21 @@ namespace Sora.V1 {
       }
     }
 
+    /// <summary>Field number for the "camera_role" field.</summary>
+    public const int CameraRoleFieldNumber = 5;
+    private global::Sora.V1.CameraRole cameraRole_ = global::Sora.V1.CameraRole.Unspecified;
+    /// <summary>
+    /// What this stream's camera looks at. USER_FACING frames feed face-camera gaze, not the map.
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public global::Sora.V1.CameraRole CameraRole {
+      get { return cameraRole_; }
+      set {
+        cameraRole_ = value;
+      }
+    }
+
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public override bool Equals(object other) {
@@ -323,6 +363,7 @@ namespace Sora.V1 {
       if (StreamName != other.StreamName) return false;
       if (IngestMode != other.IngestMode) return false;
       if (!object.Equals(DefaultIntrinsics, other.DefaultIntrinsics)) return false;
+      if (CameraRole != other.CameraRole) return false;
       return Equals(_unknownFields, other._unknownFields);
     }
 
@@ -334,6 +375,7 @@ namespace Sora.V1 {
       if (StreamName.Length != 0) hash ^= StreamName.GetHashCode();
       if (IngestMode != global::Sora.V1.IngestMode.Unspecified) hash ^= IngestMode.GetHashCode();
       if (defaultIntrinsics_ != null) hash ^= DefaultIntrinsics.GetHashCode();
+      if (CameraRole != global::Sora.V1.CameraRole.Unspecified) hash ^= CameraRole.GetHashCode();
       if (_unknownFields != null) {
         hash ^= _unknownFields.GetHashCode();
       }
@@ -368,6 +410,10 @@ namespace Sora.V1 {
         output.WriteRawTag(34);
         output.WriteMessage(DefaultIntrinsics);
       }
+      if (CameraRole != global::Sora.V1.CameraRole.Unspecified) {
+        output.WriteRawTag(40);
+        output.WriteEnum((int) CameraRole);
+      }
       if (_unknownFields != null) {
         _unknownFields.WriteTo(output);
       }
@@ -394,6 +440,10 @@ namespace Sora.V1 {
         output.WriteRawTag(34);
         output.WriteMessage(DefaultIntrinsics);
       }
+      if (CameraRole != global::Sora.V1.CameraRole.Unspecified) {
+        output.WriteRawTag(40);
+        output.WriteEnum((int) CameraRole);
+      }
       if (_unknownFields != null) {
         _unknownFields.WriteTo(ref output);
       }
@@ -415,6 +465,9 @@ namespace Sora.V1 {
       }
       if (defaultIntrinsics_ != null) {
         size += 1 + pb::CodedOutputStream.ComputeMessageSize(DefaultIntrinsics);
+      }
+      if (CameraRole != global::Sora.V1.CameraRole.Unspecified) {
+        size += 1 + pb::CodedOutputStream.ComputeEnumSize((int) CameraRole);
       }
       if (_unknownFields != null) {
         size += _unknownFields.CalculateSize();
@@ -442,6 +495,9 @@ namespace Sora.V1 {
           DefaultIntrinsics = new global::Sora.V1.CameraIntrinsics();
         }
         DefaultIntrinsics.MergeFrom(other.DefaultIntrinsics);
+      }
+      if (other.CameraRole != global::Sora.V1.CameraRole.Unspecified) {
+        CameraRole = other.CameraRole;
       }
       _unknownFields = pb::UnknownFieldSet.MergeFrom(_unknownFields, other._unknownFields);
     }
@@ -477,6 +533,10 @@ namespace Sora.V1 {
             input.ReadMessage(DefaultIntrinsics);
             break;
           }
+          case 40: {
+            CameraRole = (global::Sora.V1.CameraRole) input.ReadEnum();
+            break;
+          }
         }
       }
     #endif
@@ -509,6 +569,10 @@ namespace Sora.V1 {
               DefaultIntrinsics = new global::Sora.V1.CameraIntrinsics();
             }
             input.ReadMessage(DefaultIntrinsics);
+            break;
+          }
+          case 40: {
+            CameraRole = (global::Sora.V1.CameraRole) input.ReadEnum();
             break;
           }
         }

@@ -15,47 +15,49 @@ _sym_db = _symbol_database.Default()
 from sora_sdk._proto.sora.v1 import types_pb2 as sora_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14sora/v1/sensor.proto\x12\x07sora.v1\x1a\x13sora/v1/types.proto\"\x9e\x01\n\x12SensorStreamConfig\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x13\n\x0bstream_name\x18\x02 \x01(\t\x12(\n\x0bingest_mode\x18\x03 \x01(\x0e\x32\x13.sora.v1.IngestMode\x12\x35\n\x12\x64\x65\x66\x61ult_intrinsics\x18\x04 \x01(\x0b\x32\x19.sora.v1.CameraIntrinsics\"i\n\nColorImage\x12(\n\x08\x65ncoding\x18\x01 \x01(\x0e\x32\x16.sora.v1.ColorEncoding\x12\x10\n\x08width_px\x18\x02 \x01(\r\x12\x11\n\theight_px\x18\x03 \x01(\r\x12\x0c\n\x04\x64\x61ta\x18\x04 \x01(\x0c\"}\n\nDepthImage\x12(\n\x08\x65ncoding\x18\x01 \x01(\x0e\x32\x16.sora.v1.DepthEncoding\x12\x10\n\x08width_px\x18\x02 \x01(\r\x12\x11\n\theight_px\x18\x03 \x01(\r\x12\x12\n\nm_per_unit\x18\x04 \x01(\x01\x12\x0c\n\x04\x64\x61ta\x18\x05 \x01(\x0c\"\xd8\x01\n\x0b\x43\x61meraFrame\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x16\n\x0e\x63\x61pture_time_s\x18\x02 \x01(\x01\x12-\n\nintrinsics\x18\x03 \x01(\x0b\x32\x19.sora.v1.CameraIntrinsics\x12(\n\x11pose_world_camera\x18\x04 \x01(\x0b\x32\r.sora.v1.Pose\x12\"\n\x05\x63olor\x18\x05 \x01(\x0b\x32\x13.sora.v1.ColorImage\x12\"\n\x05\x64\x65pth\x18\x06 \x01(\x0b\x32\x13.sora.v1.DepthImage\"P\n\x0eHeadPoseSample\x12\x16\n\x0e\x63\x61pture_time_s\x18\x01 \x01(\x01\x12&\n\x0fpose_world_head\x18\x02 \x01(\x0b\x32\r.sora.v1.Pose\"U\n\tHandJoint\x12\'\n\x10pose_world_joint\x18\x01 \x01(\x0b\x32\r.sora.v1.Pose\x12\x10\n\x08radius_m\x18\x02 \x01(\x02\x12\r\n\x05valid\x18\x03 \x01(\x08\"w\n\x10HandJointsSample\x12\x16\n\x0e\x63\x61pture_time_s\x18\x01 \x01(\x01\x12\'\n\nhandedness\x18\x02 \x01(\x0e\x32\x13.sora.v1.Handedness\x12\"\n\x06joints\x18\x03 \x03(\x0b\x32\x12.sora.v1.HandJoint\"]\n\rEyeGazeSample\x12\x16\n\x0e\x63\x61pture_time_s\x18\x01 \x01(\x01\x12 \n\ngaze_world\x18\x02 \x01(\x0b\x32\x0c.sora.v1.Ray\x12\x12\n\nconfidence\x18\x03 \x01(\x02\"]\n\nAudioChunk\x12\x16\n\x0e\x63\x61pture_time_s\x18\x01 \x01(\x01\x12\x16\n\x0esample_rate_hz\x18\x02 \x01(\r\x12\x10\n\x08\x63hannels\x18\x03 \x01(\r\x12\r\n\x05pcm16\x18\x04 \x01(\x0c\"R\n\rSensorReading\x12\x16\n\x0e\x63\x61pture_time_s\x18\x01 \x01(\x01\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05value\x18\x03 \x01(\x01\x12\x0c\n\x04unit\x18\x04 \x01(\t\"\xeb\x02\n\x17StreamSensorDataRequest\x12-\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x1b.sora.v1.SensorStreamConfigH\x00\x12,\n\x0c\x63\x61mera_frame\x18\x02 \x01(\x0b\x32\x14.sora.v1.CameraFrameH\x00\x12,\n\thead_pose\x18\x03 \x01(\x0b\x32\x17.sora.v1.HeadPoseSampleH\x00\x12\x30\n\x0bhand_joints\x18\x04 \x01(\x0b\x32\x19.sora.v1.HandJointsSampleH\x00\x12*\n\x08\x65ye_gaze\x18\x05 \x01(\x0b\x32\x16.sora.v1.EyeGazeSampleH\x00\x12*\n\x0b\x61udio_chunk\x18\x06 \x01(\x0b\x32\x13.sora.v1.AudioChunkH\x00\x12\x30\n\x0esensor_reading\x18\x07 \x01(\x0b\x32\x16.sora.v1.SensorReadingH\x00\x42\t\n\x07message\"?\n\tDropCount\x12#\n\x06reason\x18\x01 \x01(\x0e\x32\x13.sora.v1.DropReason\x12\r\n\x05\x63ount\x18\x02 \x01(\x04\"\xa4\x01\n\x18StreamSensorDataResponse\x12\x19\n\x11messages_received\x18\x01 \x01(\x04\x12\x19\n\x11\x66rames_integrated\x18\x02 \x01(\x04\x12!\n\x05\x64rops\x18\x03 \x03(\x0b\x32\x12.sora.v1.DropCount\x12/\n\x0escene_position\x18\x04 \x01(\x0b\x32\x17.sora.v1.StreamPosition*]\n\nIngestMode\x12\x1b\n\x17INGEST_MODE_UNSPECIFIED\x10\x00\x12\x18\n\x14INGEST_MODE_REALTIME\x10\x01\x12\x18\n\x14INGEST_MODE_LOSSLESS\x10\x02*\x9b\x01\n\rColorEncoding\x12\x1e\n\x1a\x43OLOR_ENCODING_UNSPECIFIED\x10\x00\x12\x17\n\x13\x43OLOR_ENCODING_JPEG\x10\x01\x12\x16\n\x12\x43OLOR_ENCODING_PNG\x10\x02\x12\x1b\n\x17\x43OLOR_ENCODING_RAW_RGB8\x10\x03\x12\x1c\n\x18\x43OLOR_ENCODING_RAW_RGBA8\x10\x04*\x83\x01\n\rDepthEncoding\x12\x1e\n\x1a\x44\x45PTH_ENCODING_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x44\x45PTH_ENCODING_PNG_U16\x10\x01\x12\x1a\n\x16\x44\x45PTH_ENCODING_RAW_U16\x10\x02\x12\x1a\n\x16\x44\x45PTH_ENCODING_RAW_F32\x10\x03*\x99\x01\n\nDropReason\x12\x1b\n\x17\x44ROP_REASON_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x44ROP_REASON_QUEUE_FULL\x10\x01\x12\x19\n\x15\x44ROP_REASON_DUPLICATE\x10\x02\x12\x1d\n\x19\x44ROP_REASON_TRACKING_LOST\x10\x03\x12\x18\n\x14\x44ROP_REASON_NO_DEPTH\x10\x04\x32j\n\rSensorService\x12Y\n\x10StreamSensorData\x12 .sora.v1.StreamSensorDataRequest\x1a!.sora.v1.StreamSensorDataResponse(\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14sora/v1/sensor.proto\x12\x07sora.v1\x1a\x13sora/v1/types.proto\"\xc8\x01\n\x12SensorStreamConfig\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x13\n\x0bstream_name\x18\x02 \x01(\t\x12(\n\x0bingest_mode\x18\x03 \x01(\x0e\x32\x13.sora.v1.IngestMode\x12\x35\n\x12\x64\x65\x66\x61ult_intrinsics\x18\x04 \x01(\x0b\x32\x19.sora.v1.CameraIntrinsics\x12(\n\x0b\x63\x61mera_role\x18\x05 \x01(\x0e\x32\x13.sora.v1.CameraRole\"i\n\nColorImage\x12(\n\x08\x65ncoding\x18\x01 \x01(\x0e\x32\x16.sora.v1.ColorEncoding\x12\x10\n\x08width_px\x18\x02 \x01(\r\x12\x11\n\theight_px\x18\x03 \x01(\r\x12\x0c\n\x04\x64\x61ta\x18\x04 \x01(\x0c\"}\n\nDepthImage\x12(\n\x08\x65ncoding\x18\x01 \x01(\x0e\x32\x16.sora.v1.DepthEncoding\x12\x10\n\x08width_px\x18\x02 \x01(\r\x12\x11\n\theight_px\x18\x03 \x01(\r\x12\x12\n\nm_per_unit\x18\x04 \x01(\x01\x12\x0c\n\x04\x64\x61ta\x18\x05 \x01(\x0c\"\xd8\x01\n\x0b\x43\x61meraFrame\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x16\n\x0e\x63\x61pture_time_s\x18\x02 \x01(\x01\x12-\n\nintrinsics\x18\x03 \x01(\x0b\x32\x19.sora.v1.CameraIntrinsics\x12(\n\x11pose_world_camera\x18\x04 \x01(\x0b\x32\r.sora.v1.Pose\x12\"\n\x05\x63olor\x18\x05 \x01(\x0b\x32\x13.sora.v1.ColorImage\x12\"\n\x05\x64\x65pth\x18\x06 \x01(\x0b\x32\x13.sora.v1.DepthImage\"P\n\x0eHeadPoseSample\x12\x16\n\x0e\x63\x61pture_time_s\x18\x01 \x01(\x01\x12&\n\x0fpose_world_head\x18\x02 \x01(\x0b\x32\r.sora.v1.Pose\"U\n\tHandJoint\x12\'\n\x10pose_world_joint\x18\x01 \x01(\x0b\x32\r.sora.v1.Pose\x12\x10\n\x08radius_m\x18\x02 \x01(\x02\x12\r\n\x05valid\x18\x03 \x01(\x08\"w\n\x10HandJointsSample\x12\x16\n\x0e\x63\x61pture_time_s\x18\x01 \x01(\x01\x12\'\n\nhandedness\x18\x02 \x01(\x0e\x32\x13.sora.v1.Handedness\x12\"\n\x06joints\x18\x03 \x03(\x0b\x32\x12.sora.v1.HandJoint\"]\n\rEyeGazeSample\x12\x16\n\x0e\x63\x61pture_time_s\x18\x01 \x01(\x01\x12 \n\ngaze_world\x18\x02 \x01(\x0b\x32\x0c.sora.v1.Ray\x12\x12\n\nconfidence\x18\x03 \x01(\x02\"]\n\nAudioChunk\x12\x16\n\x0e\x63\x61pture_time_s\x18\x01 \x01(\x01\x12\x16\n\x0esample_rate_hz\x18\x02 \x01(\r\x12\x10\n\x08\x63hannels\x18\x03 \x01(\r\x12\r\n\x05pcm16\x18\x04 \x01(\x0c\"R\n\rSensorReading\x12\x16\n\x0e\x63\x61pture_time_s\x18\x01 \x01(\x01\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05value\x18\x03 \x01(\x01\x12\x0c\n\x04unit\x18\x04 \x01(\t\"\xeb\x02\n\x17StreamSensorDataRequest\x12-\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x1b.sora.v1.SensorStreamConfigH\x00\x12,\n\x0c\x63\x61mera_frame\x18\x02 \x01(\x0b\x32\x14.sora.v1.CameraFrameH\x00\x12,\n\thead_pose\x18\x03 \x01(\x0b\x32\x17.sora.v1.HeadPoseSampleH\x00\x12\x30\n\x0bhand_joints\x18\x04 \x01(\x0b\x32\x19.sora.v1.HandJointsSampleH\x00\x12*\n\x08\x65ye_gaze\x18\x05 \x01(\x0b\x32\x16.sora.v1.EyeGazeSampleH\x00\x12*\n\x0b\x61udio_chunk\x18\x06 \x01(\x0b\x32\x13.sora.v1.AudioChunkH\x00\x12\x30\n\x0esensor_reading\x18\x07 \x01(\x0b\x32\x16.sora.v1.SensorReadingH\x00\x42\t\n\x07message\"?\n\tDropCount\x12#\n\x06reason\x18\x01 \x01(\x0e\x32\x13.sora.v1.DropReason\x12\r\n\x05\x63ount\x18\x02 \x01(\x04\"\xa4\x01\n\x18StreamSensorDataResponse\x12\x19\n\x11messages_received\x18\x01 \x01(\x04\x12\x19\n\x11\x66rames_integrated\x18\x02 \x01(\x04\x12!\n\x05\x64rops\x18\x03 \x03(\x0b\x32\x12.sora.v1.DropCount\x12/\n\x0escene_position\x18\x04 \x01(\x0b\x32\x17.sora.v1.StreamPosition*]\n\nIngestMode\x12\x1b\n\x17INGEST_MODE_UNSPECIFIED\x10\x00\x12\x18\n\x14INGEST_MODE_REALTIME\x10\x01\x12\x18\n\x14INGEST_MODE_LOSSLESS\x10\x02*]\n\nCameraRole\x12\x1b\n\x17\x43\x41MERA_ROLE_UNSPECIFIED\x10\x00\x12\x15\n\x11\x43\x41MERA_ROLE_WORLD\x10\x01\x12\x1b\n\x17\x43\x41MERA_ROLE_USER_FACING\x10\x02*\x9b\x01\n\rColorEncoding\x12\x1e\n\x1a\x43OLOR_ENCODING_UNSPECIFIED\x10\x00\x12\x17\n\x13\x43OLOR_ENCODING_JPEG\x10\x01\x12\x16\n\x12\x43OLOR_ENCODING_PNG\x10\x02\x12\x1b\n\x17\x43OLOR_ENCODING_RAW_RGB8\x10\x03\x12\x1c\n\x18\x43OLOR_ENCODING_RAW_RGBA8\x10\x04*\x83\x01\n\rDepthEncoding\x12\x1e\n\x1a\x44\x45PTH_ENCODING_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x44\x45PTH_ENCODING_PNG_U16\x10\x01\x12\x1a\n\x16\x44\x45PTH_ENCODING_RAW_U16\x10\x02\x12\x1a\n\x16\x44\x45PTH_ENCODING_RAW_F32\x10\x03*\x99\x01\n\nDropReason\x12\x1b\n\x17\x44ROP_REASON_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x44ROP_REASON_QUEUE_FULL\x10\x01\x12\x19\n\x15\x44ROP_REASON_DUPLICATE\x10\x02\x12\x1d\n\x19\x44ROP_REASON_TRACKING_LOST\x10\x03\x12\x18\n\x14\x44ROP_REASON_NO_DEPTH\x10\x04\x32j\n\rSensorService\x12Y\n\x10StreamSensorData\x12 .sora.v1.StreamSensorDataRequest\x1a!.sora.v1.StreamSensorDataResponse(\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'sora.v1.sensor_pb2', _globals)
 if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._options = None
-  _globals['_INGESTMODE']._serialized_start=1830
-  _globals['_INGESTMODE']._serialized_end=1923
-  _globals['_COLORENCODING']._serialized_start=1926
-  _globals['_COLORENCODING']._serialized_end=2081
-  _globals['_DEPTHENCODING']._serialized_start=2084
-  _globals['_DEPTHENCODING']._serialized_end=2215
-  _globals['_DROPREASON']._serialized_start=2218
-  _globals['_DROPREASON']._serialized_end=2371
+  _globals['_INGESTMODE']._serialized_start=1872
+  _globals['_INGESTMODE']._serialized_end=1965
+  _globals['_CAMERAROLE']._serialized_start=1967
+  _globals['_CAMERAROLE']._serialized_end=2060
+  _globals['_COLORENCODING']._serialized_start=2063
+  _globals['_COLORENCODING']._serialized_end=2218
+  _globals['_DEPTHENCODING']._serialized_start=2221
+  _globals['_DEPTHENCODING']._serialized_end=2352
+  _globals['_DROPREASON']._serialized_start=2355
+  _globals['_DROPREASON']._serialized_end=2508
   _globals['_SENSORSTREAMCONFIG']._serialized_start=55
-  _globals['_SENSORSTREAMCONFIG']._serialized_end=213
-  _globals['_COLORIMAGE']._serialized_start=215
-  _globals['_COLORIMAGE']._serialized_end=320
-  _globals['_DEPTHIMAGE']._serialized_start=322
-  _globals['_DEPTHIMAGE']._serialized_end=447
-  _globals['_CAMERAFRAME']._serialized_start=450
-  _globals['_CAMERAFRAME']._serialized_end=666
-  _globals['_HEADPOSESAMPLE']._serialized_start=668
-  _globals['_HEADPOSESAMPLE']._serialized_end=748
-  _globals['_HANDJOINT']._serialized_start=750
-  _globals['_HANDJOINT']._serialized_end=835
-  _globals['_HANDJOINTSSAMPLE']._serialized_start=837
-  _globals['_HANDJOINTSSAMPLE']._serialized_end=956
-  _globals['_EYEGAZESAMPLE']._serialized_start=958
-  _globals['_EYEGAZESAMPLE']._serialized_end=1051
-  _globals['_AUDIOCHUNK']._serialized_start=1053
-  _globals['_AUDIOCHUNK']._serialized_end=1146
-  _globals['_SENSORREADING']._serialized_start=1148
-  _globals['_SENSORREADING']._serialized_end=1230
-  _globals['_STREAMSENSORDATAREQUEST']._serialized_start=1233
-  _globals['_STREAMSENSORDATAREQUEST']._serialized_end=1596
-  _globals['_DROPCOUNT']._serialized_start=1598
-  _globals['_DROPCOUNT']._serialized_end=1661
-  _globals['_STREAMSENSORDATARESPONSE']._serialized_start=1664
-  _globals['_STREAMSENSORDATARESPONSE']._serialized_end=1828
-  _globals['_SENSORSERVICE']._serialized_start=2373
-  _globals['_SENSORSERVICE']._serialized_end=2479
+  _globals['_SENSORSTREAMCONFIG']._serialized_end=255
+  _globals['_COLORIMAGE']._serialized_start=257
+  _globals['_COLORIMAGE']._serialized_end=362
+  _globals['_DEPTHIMAGE']._serialized_start=364
+  _globals['_DEPTHIMAGE']._serialized_end=489
+  _globals['_CAMERAFRAME']._serialized_start=492
+  _globals['_CAMERAFRAME']._serialized_end=708
+  _globals['_HEADPOSESAMPLE']._serialized_start=710
+  _globals['_HEADPOSESAMPLE']._serialized_end=790
+  _globals['_HANDJOINT']._serialized_start=792
+  _globals['_HANDJOINT']._serialized_end=877
+  _globals['_HANDJOINTSSAMPLE']._serialized_start=879
+  _globals['_HANDJOINTSSAMPLE']._serialized_end=998
+  _globals['_EYEGAZESAMPLE']._serialized_start=1000
+  _globals['_EYEGAZESAMPLE']._serialized_end=1093
+  _globals['_AUDIOCHUNK']._serialized_start=1095
+  _globals['_AUDIOCHUNK']._serialized_end=1188
+  _globals['_SENSORREADING']._serialized_start=1190
+  _globals['_SENSORREADING']._serialized_end=1272
+  _globals['_STREAMSENSORDATAREQUEST']._serialized_start=1275
+  _globals['_STREAMSENSORDATAREQUEST']._serialized_end=1638
+  _globals['_DROPCOUNT']._serialized_start=1640
+  _globals['_DROPCOUNT']._serialized_end=1703
+  _globals['_STREAMSENSORDATARESPONSE']._serialized_start=1706
+  _globals['_STREAMSENSORDATARESPONSE']._serialized_end=1870
+  _globals['_SENSORSERVICE']._serialized_start=2510
+  _globals['_SENSORSERVICE']._serialized_end=2616
 # @@protoc_insertion_point(module_scope)

@@ -44,6 +44,40 @@ INGEST_MODE_LOSSLESS: IngestMode.ValueType  # 2
 """Replays and recordings: every frame is fused; the stream is slowed by flow control instead."""
 global___IngestMode = IngestMode
 
+class _CameraRole:
+    ValueType = typing.NewType("ValueType", builtins.int)
+    V: typing_extensions.TypeAlias = ValueType
+
+class _CameraRoleEnumTypeWrapper(google.protobuf.internal.enum_type_wrapper._EnumTypeWrapper[_CameraRole.ValueType], builtins.type):
+    DESCRIPTOR: google.protobuf.descriptor.EnumDescriptor
+    CAMERA_ROLE_UNSPECIFIED: _CameraRole.ValueType  # 0
+    """Server default (WORLD)."""
+    CAMERA_ROLE_WORLD: _CameraRole.ValueType  # 1
+    """The camera sees the space (headset passthrough, phone back camera): frames are fused into the
+    map and feed camera hands and object labels.
+    """
+    CAMERA_ROLE_USER_FACING: _CameraRole.ValueType  # 2
+    """The camera looks at the user (laptop webcam, kiosk, phone selfie camera): frames feed face-camera
+    gaze, used when the device sends neither eye gaze nor a head pose. Frames need no depth; their
+    pose places the camera in the world so the gaze ray can hit the scene.
+    """
+
+class CameraRole(_CameraRole, metaclass=_CameraRoleEnumTypeWrapper):
+    """What a stream's camera looks at."""
+
+CAMERA_ROLE_UNSPECIFIED: CameraRole.ValueType  # 0
+"""Server default (WORLD)."""
+CAMERA_ROLE_WORLD: CameraRole.ValueType  # 1
+"""The camera sees the space (headset passthrough, phone back camera): frames are fused into the
+map and feed camera hands and object labels.
+"""
+CAMERA_ROLE_USER_FACING: CameraRole.ValueType  # 2
+"""The camera looks at the user (laptop webcam, kiosk, phone selfie camera): frames feed face-camera
+gaze, used when the device sends neither eye gaze nor a head pose. Frames need no depth; their
+pose places the camera in the world so the gaze ray can hit the scene.
+"""
+global___CameraRole = CameraRole
+
 class _ColorEncoding:
     ValueType = typing.NewType("ValueType", builtins.int)
     V: typing_extensions.TypeAlias = ValueType
@@ -146,12 +180,15 @@ class SensorStreamConfig(google.protobuf.message.Message):
     STREAM_NAME_FIELD_NUMBER: builtins.int
     INGEST_MODE_FIELD_NUMBER: builtins.int
     DEFAULT_INTRINSICS_FIELD_NUMBER: builtins.int
+    CAMERA_ROLE_FIELD_NUMBER: builtins.int
     session_id: builtins.str
     """The session to feed."""
     stream_name: builtins.str
     """Names the device or stream (e.g. "quest3-left-cam"); used in stats and recordings."""
     ingest_mode: global___IngestMode.ValueType
     """Behaviour under load."""
+    camera_role: global___CameraRole.ValueType
+    """What this stream's camera looks at. USER_FACING frames feed face-camera gaze, not the map."""
     @property
     def default_intrinsics(self) -> sora_sdk._proto.sora.v1.types_pb2.CameraIntrinsics:
         """Intrinsics used for frames that carry none."""
@@ -163,9 +200,10 @@ class SensorStreamConfig(google.protobuf.message.Message):
         stream_name: builtins.str = ...,
         ingest_mode: global___IngestMode.ValueType = ...,
         default_intrinsics: sora_sdk._proto.sora.v1.types_pb2.CameraIntrinsics | None = ...,
+        camera_role: global___CameraRole.ValueType = ...,
     ) -> None: ...
     def HasField(self, field_name: typing.Literal["default_intrinsics", b"default_intrinsics"]) -> builtins.bool: ...
-    def ClearField(self, field_name: typing.Literal["default_intrinsics", b"default_intrinsics", "ingest_mode", b"ingest_mode", "session_id", b"session_id", "stream_name", b"stream_name"]) -> None: ...
+    def ClearField(self, field_name: typing.Literal["camera_role", b"camera_role", "default_intrinsics", b"default_intrinsics", "ingest_mode", b"ingest_mode", "session_id", b"session_id", "stream_name", b"stream_name"]) -> None: ...
 
 global___SensorStreamConfig = SensorStreamConfig
 

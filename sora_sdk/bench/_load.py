@@ -1,0 +1,660 @@
+"""``sora bench load``: many subscribers on one session, against a bare grpcio fan-out measured in the same run.
+
+Setup (both servers run in subprocesses of their own, so each one's RSS and CPU are its own):
+
+* **Sora**: ``sora serve`` on loopback, one session. ``subscribers`` WatchScene streams, each on its own
+  connection (anchors, planes and objects; mesh with ``include_mesh``), and ``perception_subscribers``
+  WatchPerception streams. A driver creates one anchor every ``1 / rate_hz`` s, so each scene
+  subscriber should receive ``rate_hz`` updates a second; ``ingest_streams`` sensor streams send
+  synthetic depth frames (a rendered room, 160 x 120) at ``rate_hz`` each, so the map, planes and
+  objects are being updated meanwhile, as in a live session; the first of them also sends a device
+  hand at ``rate_hz``, which perception subscribers receive.
+* **Baseline**: a minimal ``grpc.aio`` server (:func:`_serve_baseline`) that publishes a message of
+  the mean size the Sora subscribers received, at ``rate_hz``, through a bounded queue per subscriber,
+  to the same number of subscribers, on as many connections.
+
+Measured over ``duration_s`` after a warm-up, for each: the rate each subscriber received the driven
+updates at (mean and slowest), latency from the server's commit (``SceneUpdate.server_time_s``; the
+baseline's publish time in its message) to the client's receipt, p50 / p99 / max (one host, one
+clock), errors (failed calls, streams that ended, anchors a subscriber never got: scene streams are
+lossless), and the server's RSS at the start and end of the window (drift) and CPU time per second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import statistics
+import struct
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._report import Metric, Report
+
+__all__ = ["bench_load", "run_load"]
+
+#: Each subscriber gets its own TCP connection, as separate devices would (grpcio otherwise shares one).
+_CHANNEL_OPTIONS = [("grpc.use_local_subchannel_pool", 1), ("grpc.max_receive_message_length", 64 << 20)]
+_BASELINE_METHOD = "/sora.bench.Fanout/Watch"
+_LISTENING = re.compile(r"listening on [^\s:]+:(\d+)")
+WARMUP_S = 1.0
+GRACE_S = 1.0
+
+
+@dataclass
+class _Subscriber:
+    """What one subscriber saw: (commit time, receive time) of each driven update, and how it ended."""
+
+    latencies_s: list[float] = field(default_factory=list)
+    commit_times_s: list[float] = field(default_factory=list)
+    anchor_ids: set[str] = field(default_factory=set)
+    message_bytes: list[int] = field(default_factory=list)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    error: str = ""
+
+
+@dataclass
+class _Side:
+    """One measured server: its subscribers, the driven updates, its process."""
+
+    subscribers: list[_Subscriber]
+    window: tuple[float, float]
+    rss_mb: tuple[float, float]
+    cpu_s: float
+    driver_errors: int = 0
+    expected_ids: set[str] = field(default_factory=set)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self, rate_hz: float) -> dict[str, Any]:
+        t0, t1 = self.window
+        span = t1 - t0
+        lat = [
+            lat_s
+            for s in self.subscribers
+            for c, lat_s in zip(s.commit_times_s, s.latencies_s, strict=True)
+            if t0 <= c < t1
+        ]
+        rates = [sum(1 for c in s.commit_times_s if t0 <= c < t1) / span for s in self.subscribers]
+        ended = sum(1 for s in self.subscribers if s.error)
+        missing = sum(len(self.expected_ids - s.anchor_ids) for s in self.subscribers) if self.expected_ids else 0
+        sizes = [b for s in self.subscribers for b in s.message_bytes]
+        ms = np.asarray(lat, dtype=np.float64) * 1e3
+        return {
+            "subscribers": len(self.subscribers),
+            "rate_hz": rate_hz,
+            "window_s": span,
+            "delivered_hz_mean": float(np.mean(rates)) if rates else 0.0,
+            "delivered_hz_min": float(np.min(rates)) if rates else 0.0,
+            "messages": len(lat),
+            "latency_p50_ms": float(np.percentile(ms, 50)) if len(ms) else float("nan"),
+            "latency_p99_ms": float(np.percentile(ms, 99)) if len(ms) else float("nan"),
+            "latency_max_ms": float(ms.max()) if len(ms) else float("nan"),
+            "message_bytes_mean": float(statistics.fmean(sizes)) if sizes else 0.0,
+            "streams_ended": ended,
+            "stream_errors": sorted({s.error for s in self.subscribers if s.error})[:5],
+            "driver_errors": self.driver_errors,
+            "missing_updates": missing,
+            "errors": ended + self.driver_errors + missing,
+            "rss_start_mb": self.rss_mb[0],
+            "rss_end_mb": self.rss_mb[1],
+            "rss_drift_mb": self.rss_mb[1] - self.rss_mb[0],
+            "cpu_s_per_s": self.cpu_s / span,
+            **self.extra,
+        }
+
+
+# ---- server processes ---------------------------------------------------------------------------
+
+
+def _rss_mb(pid: int) -> float:
+    """Resident set size of process ``pid``, MiB (Linux /proc; psutil elsewhere when installed)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    try:  # not Linux
+        import psutil
+
+        return float(psutil.Process(pid).memory_info().rss) / (1 << 20)
+    except Exception:
+        return float("nan")
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds process ``pid`` has used (Linux /proc; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
+@contextlib.asynccontextmanager
+async def _process(*args: str, timeout_s: float = 180.0) -> AsyncIterator[tuple[asyncio.subprocess.Process, int]]:
+    """Starts ``python args…``, waits for its "listening on HOST:PORT" line; yields (process, port); stops it."""
+    # The child imports the same sora_sdk as this process, wherever it is run from.
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=env
+    )
+    assert proc.stdout is not None
+    lines: list[str] = []
+    try:
+        port = 0
+        deadline = time.monotonic() + timeout_s
+        while not port:
+            line = await asyncio.wait_for(proc.stdout.readline(), max(0.1, deadline - time.monotonic()))
+            if not line:
+                raise RuntimeError(f"server exited before listening: {''.join(lines[-20:])}")
+            text = line.decode(errors="replace")
+            lines.append(text)
+            if m := _LISTENING.search(text):
+                port = int(m.group(1))
+
+        async def drain() -> None:  # keep its pipe from filling
+            assert proc.stdout is not None
+            while await proc.stdout.readline():
+                pass
+
+        drainer = asyncio.ensure_future(drain())
+        yield proc, port
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+            try:
+                await asyncio.wait_for(proc.wait(), 15)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+        with contextlib.suppress(Exception):
+            drainer.cancel()
+
+
+def _serve_baseline(message_bytes: int, rate_hz: float) -> None:
+    """The baseline server (``python -m sora_sdk.bench._load baseline BYTES HZ``): a bare grpc.aio fan-out.
+
+    One publisher puts ``struct(publish time, sequence) + padding`` into a bounded queue per subscriber
+    at ``rate_hz``; each subscriber's handler writes what its queue holds. Nothing else.
+    """
+    import grpc
+
+    async def main() -> None:
+        queues: set[asyncio.Queue[bytes]] = set()
+
+        async def watch(request: bytes, context: grpc.aio.ServicerContext) -> AsyncIterator[bytes]:
+            q: asyncio.Queue[bytes] = asyncio.Queue(maxsize=512)
+            queues.add(q)
+            try:
+                while True:
+                    yield await q.get()
+            finally:
+                queues.discard(q)
+
+        handler = grpc.method_handlers_generic_handler(
+            "sora.bench.Fanout", {"Watch": grpc.unary_stream_rpc_method_handler(watch)}
+        )
+        server = grpc.aio.server(options=[("grpc.max_send_message_length", 64 << 20)])
+        server.add_generic_rpc_handlers((handler,))
+        port = server.add_insecure_port("127.0.0.1:0")
+        await server.start()
+        print(f"baseline listening on 127.0.0.1:{port}", flush=True)
+        pad = b"\x00" * max(0, message_bytes - 16)
+        period, seq, next_t = 1.0 / rate_hz, 0, time.monotonic()
+        while True:
+            next_t += period
+            await asyncio.sleep(max(0.0, next_t - time.monotonic()))
+            seq += 1
+            msg = struct.pack("<dQ", time.time(), seq) + pad
+            for q in list(queues):
+                if q.full():  # the same policy as Sora's ordered streams would be: the laggard is cut
+                    continue
+                q.put_nowait(msg)
+
+    asyncio.run(main())
+
+
+# ---- subscribers and drivers --------------------------------------------------------------------
+
+
+async def _scene_subscriber(target: str, session_id: str, include_mesh: bool, sub: _Subscriber) -> None:
+    import grpc
+
+    from .._proto.sora.v1 import scene_pb2, scene_pb2_grpc
+
+    async with grpc.aio.insecure_channel(target, options=_CHANNEL_OPTIONS) as channel:
+        stub = scene_pb2_grpc.SceneServiceStub(channel)
+        req = scene_pb2.WatchSceneRequest(
+            session_id=session_id, content=scene_pb2.SceneContent(exclude_mesh=not include_mesh)
+        )
+        try:
+            async for msg in stub.WatchScene(req):
+                now = time.time()
+                u = msg.update
+                if u.kind == scene_pb2.SCENE_UPDATE_KIND_DELTA and u.upserted_anchors:
+                    sub.commit_times_s.append(u.server_time_s)
+                    sub.latencies_s.append(now - u.server_time_s)
+                    sub.message_bytes.append(msg.ByteSize())
+                    sub.anchor_ids.update(a.anchor_id for a in u.upserted_anchors)
+                sub.ready.set()
+        except grpc.aio.AioRpcError as err:
+            if err.code() != grpc.StatusCode.CANCELLED:
+                sub.error = f"{err.code().name}: {err.details()}"
+        finally:
+            sub.ready.set()
+
+
+async def _perception_subscriber(target: str, session_id: str, sub: _Subscriber) -> None:
+    import grpc
+
+    from .._proto.sora.v1 import perception_pb2, perception_pb2_grpc
+
+    async with grpc.aio.insecure_channel(target, options=_CHANNEL_OPTIONS) as channel:
+        stub = perception_pb2_grpc.PerceptionServiceStub(channel)
+        call = stub.WatchPerception(perception_pb2.WatchPerceptionRequest(session_id=session_id, exclude_gaze=True))
+        sub.ready.set()  # WatchPerception sends nothing until something happens
+        try:
+            async for msg in call:
+                if msg.WhichOneof("item") == "hands" and msg.hands.capture_time_s > 0:
+                    # The hand's capture time is the driver's wall clock at sending: sensor in -> subscriber.
+                    t = msg.hands.capture_time_s
+                    sub.commit_times_s.append(t)
+                    sub.latencies_s.append(time.time() - t)
+                    sub.message_bytes.append(msg.ByteSize())
+        except grpc.aio.AioRpcError as err:
+            if err.code() != grpc.StatusCode.CANCELLED:
+                sub.error = f"{err.code().name}: {err.details()}"
+
+
+async def _baseline_subscriber(target: str, sub: _Subscriber) -> None:
+    import grpc
+
+    async with grpc.aio.insecure_channel(target, options=_CHANNEL_OPTIONS) as channel:
+        call = channel.unary_stream(_BASELINE_METHOD)(b"")
+        try:
+            async for msg in call:
+                now = time.time()
+                sent, _seq = struct.unpack_from("<dQ", msg)
+                sub.commit_times_s.append(sent)
+                sub.latencies_s.append(now - sent)
+                sub.message_bytes.append(len(msg))
+                sub.ready.set()
+        except grpc.aio.AioRpcError as err:
+            if err.code() != grpc.StatusCode.CANCELLED:
+                sub.error = f"{err.code().name}: {err.details()}"
+        finally:
+            sub.ready.set()
+
+
+def _synthetic_frames(n: int) -> list[Any]:
+    """``n`` rendered 160 x 120 depth frames around the generated room, encoded once (raw uint16)."""
+    from ..client import encode_camera_frame
+    from ..datasets import generate_room, orbit_trajectory, render, synthetic_intrinsics
+
+    room = generate_room(0)
+    frames = render(room, orbit_trajectory(room, n), synthetic_intrinsics(160, 120))
+    out = []
+    for f in frames:
+        msg = encode_camera_frame(f, color="raw", depth="raw")
+        msg.ClearField("color")  # depth only: the bench loads fusion and fan-out, not camera hands
+        out.append(msg)
+    return out
+
+
+async def _periodic(rate_hz: float, stop: asyncio.Event, tick: Callable[[int], Any]) -> None:
+    """Calls ``tick(i)`` every ``1 / rate_hz`` s on a fixed schedule (a late tick does not shift the rest)."""
+    period, i, next_t = 1.0 / rate_hz, 0, time.monotonic()
+    while not stop.is_set():
+        await tick(i)
+        i += 1
+        next_t += period
+        delay = next_t - time.monotonic()
+        if delay > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+        else:
+            await asyncio.sleep(0)
+
+
+# ---- the two runs -------------------------------------------------------------------------------
+
+
+async def _run_sora(
+    subscribers: int,
+    perception_subscribers: int,
+    rate_hz: float,
+    ingest_streams: int,
+    duration_s: float,
+    include_mesh: bool,
+    log: Callable[[str], None],
+) -> tuple[_Side, _Side | None]:
+    import grpc
+
+    from .._proto.sora.v1 import scene_pb2, scene_pb2_grpc, sensor_pb2, sensor_pb2_grpc, session_pb2, session_pb2_grpc
+    from ..client import encode_sensor_item
+    from ..client._codec import encode_pose
+    from ..core.geometry import Pose
+
+    frames = _synthetic_frames(30) if ingest_streams else []
+    data_dir = tempfile.mkdtemp(prefix="sora-bench-load-")
+    args = [
+        "-m", "sora_sdk.cli.main", "serve", "--port", "0", "--server-data-dir", data_dir,
+        # One client process plays every subscriber: the per-client quotas would (rightly) stop it.
+        "--server-quota-streams-per-client", "0", "--server-quota-subscriptions-per-session", "0",
+        "--server-quota-frames-per-s", "0", "--server-quota-ingest-bytes-per-s", "0",
+    ]  # fmt: skip
+    log("starting the Sora server ...")
+    async with _process(*args) as (proc, port):
+        target = f"127.0.0.1:{port}"
+        async with grpc.aio.insecure_channel(target, options=_CHANNEL_OPTIONS) as channel:
+            sessions = session_pb2_grpc.SessionServiceStub(channel)
+            scene = scene_pb2_grpc.SceneServiceStub(channel)
+            sensor = sensor_pb2_grpc.SensorServiceStub(channel)
+            sid = (
+                await sessions.CreateSession(session_pb2.CreateSessionRequest(display_name="bench"))
+            ).session.session_id
+            subs = [_Subscriber() for _ in range(subscribers)]
+            psubs = [_Subscriber() for _ in range(perception_subscribers)]
+            log(f"connecting {subscribers} scene + {perception_subscribers} perception subscribers ...")
+            tasks = [asyncio.ensure_future(_scene_subscriber(target, sid, include_mesh, s)) for s in subs]
+            tasks += [asyncio.ensure_future(_perception_subscriber(target, sid, s)) for s in psubs]
+            # Ready once the snapshot arrived (scene) or the call is placed (perception).
+            await asyncio.wait_for(asyncio.gather(*(s.ready.wait() for s in subs)), 60)
+            await asyncio.gather(*(s.ready.wait() for s in psubs))
+            stop = asyncio.Event()
+            created: list[tuple[float, str]] = []
+            errors = {"driver": 0}
+            pending: set[asyncio.Future[Any]] = set()
+            anchor_pose = encode_pose(Pose.identity())
+
+            async def create(i: int) -> None:
+                async def one() -> None:
+                    try:
+                        r = await scene.CreateAnchor(
+                            scene_pb2.CreateAnchorRequest(session_id=sid, pose_world_anchor=anchor_pose, label=f"a{i}")
+                        )
+                        created.append((r.anchor.created_time_s, r.anchor.anchor_id))
+                    except grpc.aio.AioRpcError:
+                        errors["driver"] += 1
+
+                fut = asyncio.ensure_future(one())  # do not wait: a slow answer must not slow the schedule
+                pending.add(fut)
+                fut.add_done_callback(pending.discard)
+
+            hand_pose = Pose.from_rotation_translation(np.eye(3), np.array([0.1, -0.3, -0.4]))
+
+            async def ingest(k: int) -> None:
+                queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=4)
+
+                async def requests() -> AsyncIterator[Any]:
+                    yield sensor_pb2.StreamSensorDataRequest(
+                        config=sensor_pb2.SensorStreamConfig(session_id=sid, stream_name=f"bench{k}",
+                                                             ingest_mode=sensor_pb2.INGEST_MODE_REALTIME)
+                    )  # fmt: skip
+                    while (item := await queue.get()) is not None:
+                        yield item
+
+                call = sensor.StreamSensorData(requests())
+
+                async def tick(i: int) -> None:
+                    now = time.time()
+                    msg = sensor_pb2.CameraFrame()
+                    msg.CopyFrom(frames[i % len(frames)])
+                    msg.sequence, msg.capture_time_s = i + 1, now
+                    await queue.put(sensor_pb2.StreamSensorDataRequest(camera_frame=msg))
+                    if k == 0 and psubs:  # a hand, so perception subscribers have something to receive
+                        from ..perception import SyntheticHand, synthetic_hand_joints
+
+                        hand = synthetic_hand_joints(SyntheticHand(), hand_pose, capture_time_s=now)
+                        await queue.put(encode_sensor_item(hand))
+
+                try:
+                    await _periodic(rate_hz, stop, tick)
+                finally:
+                    await queue.put(None)
+                    try:
+                        await call
+                    except grpc.aio.AioRpcError:
+                        errors["driver"] += 1
+
+            drivers = [asyncio.ensure_future(_periodic(rate_hz, stop, create))]
+            drivers += [asyncio.ensure_future(ingest(k)) for k in range(ingest_streams)]
+            log(
+                f"driving {rate_hz:g} anchors/s and {ingest_streams} x {rate_hz:g} frames/s; warm-up {WARMUP_S:g} s ..."
+            )
+            await asyncio.sleep(WARMUP_S)
+            t0, rss0, cpu0 = time.time(), _rss_mb(proc.pid), _cpu_s(proc.pid)
+            log(f"measuring {duration_s:g} s ...")
+            await asyncio.sleep(duration_s)
+            t1, rss1, cpu1 = time.time(), _rss_mb(proc.pid), _cpu_s(proc.pid)
+            stop.set()
+            await asyncio.gather(*drivers)
+            await asyncio.gather(*pending, return_exceptions=True)
+            await asyncio.sleep(GRACE_S)  # what was committed in the window is still on its way
+            info = (await sessions.GetSession(session_pb2.GetSessionRequest(session_id=sid))).session.stats
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+    expected = {aid for ts, aid in created if t0 <= ts < t1}
+    side = _Side(subs, (t0, t1), (rss0, rss1), cpu1 - cpu0, errors["driver"], expected,
+                 extra={"frames_received": int(info.frames_received), "frames_integrated": int(info.frames_integrated),
+                        "anchors_created": len(created)})  # fmt: skip
+    perception = _Side(psubs, (t0, t1), (rss0, rss1), cpu1 - cpu0) if psubs else None
+    return side, perception
+
+
+async def _run_baseline(subscribers: int, rate_hz: float, message_bytes: int, duration_s: float,
+                        log: Callable[[str], None]) -> _Side:  # fmt: skip
+    log(f"starting the bare grpc.aio fan-out ({message_bytes} B messages) ...")
+    args = ["-m", "sora_sdk.bench._load", "baseline", str(message_bytes), str(rate_hz)]
+    async with _process(*args) as (proc, port):
+        target = f"127.0.0.1:{port}"
+        subs = [_Subscriber() for _ in range(subscribers)]
+        tasks = [asyncio.ensure_future(_baseline_subscriber(target, s)) for s in subs]
+        await asyncio.wait_for(asyncio.gather(*(s.ready.wait() for s in subs)), 60)
+        await asyncio.sleep(WARMUP_S)
+        t0, rss0, cpu0 = time.time(), _rss_mb(proc.pid), _cpu_s(proc.pid)
+        log(f"measuring {duration_s:g} s ...")
+        await asyncio.sleep(duration_s)
+        t1, rss1, cpu1 = time.time(), _rss_mb(proc.pid), _cpu_s(proc.pid)
+        await asyncio.sleep(GRACE_S)
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return _Side(subs, (t0, t1), (rss0, rss1), cpu1 - cpu0)
+
+
+def bench_load(
+    subscribers: int = 100,
+    rate_hz: float = 30.0,
+    ingest_streams: int = 2,
+    duration_s: float = 10.0,
+    *,
+    perception_subscribers: int = 0,
+    include_mesh: bool = False,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Runs Sora and the bare fan-out baseline, one after the other; returns both and their ratios.
+
+    Keys: ``setup``; ``sora`` and ``baseline`` (see :meth:`_Side.summary`: ``delivered_hz_mean``,
+    ``latency_p50_ms``, ``latency_p99_ms``, ``errors``, ``rss_drift_mb`` …); ``perception`` when
+    perception subscribers ran; ``ratios`` (Sora / baseline); ``errors`` (Sora's, total).
+    """
+    if subscribers < 1 or rate_hz <= 0 or duration_s <= 0:
+        raise ValueError("subscribers >= 1, rate_hz > 0 and duration_s > 0")
+    sora_side, perception_side = asyncio.run(
+        _run_sora(subscribers, perception_subscribers, rate_hz, ingest_streams, duration_s, include_mesh, log)
+    )
+    sora = sora_side.summary(rate_hz)
+    size = max(16, round(sora["message_bytes_mean"]) or 64)
+    baseline = asyncio.run(_run_baseline(subscribers, rate_hz, size, duration_s, log)).summary(rate_hz)
+
+    def ratio(key: str) -> float:
+        b = baseline[key]
+        return float(sora[key] / b) if b else float("nan")
+
+    result: dict[str, Any] = {
+        "setup": {
+            "subscribers": subscribers,
+            "perception_subscribers": perception_subscribers,
+            "rate_hz": rate_hz,
+            "ingest_streams": ingest_streams,
+            "duration_s": duration_s,
+            "include_mesh": include_mesh,
+            "message_bytes": size,
+        },
+        "sora": sora,
+        "baseline": baseline,
+        "ratios": {k: ratio(k) for k in ("delivered_hz_mean", "latency_p50_ms", "latency_p99_ms", "cpu_s_per_s")},
+        "errors": sora["errors"] + (perception_side.summary(rate_hz)["streams_ended"] if perception_side else 0),
+    }
+    if perception_side is not None:
+        result["perception"] = perception_side.summary(rate_hz)
+    return result
+
+
+def run_load(
+    subscribers: int = 100,
+    rate_hz: float = 30.0,
+    ingest_streams: int = 2,
+    duration_s: float = 10.0,
+    *,
+    perception_subscribers: int = 0,
+    include_mesh: bool = False,
+    log: Callable[[str], None] = print,
+) -> tuple[Report, dict[str, Any]]:
+    """:func:`bench_load` as a :class:`Report` (``sora bench load``), with the raw result."""
+    from ._report import machine_info
+
+    r = bench_load(
+        subscribers,
+        rate_hz,
+        ingest_streams,
+        duration_s,
+        perception_subscribers=perception_subscribers,
+        include_mesh=include_mesh,
+        log=log,
+    )
+    s, b = r["sora"], r["baseline"]
+    report = Report("load", machine_info("CPU:0"), setup=dict(r["setup"]))
+    note = "baseline: bare grpc.aio fan-out of same-sized messages to as many subscribers, same run"
+    report.add(
+        Metric(
+            "delivered_rate",
+            "updates/s each subscriber received (mean)",
+            s["delivered_hz_mean"],
+            b["delivered_hz_mean"],
+            "1/s",
+            r["ratios"]["delivered_hz_mean"],
+            0.95,
+            "min",
+            note=note,
+            details={
+                "sora_min_hz": s["delivered_hz_min"],
+                "baseline_min_hz": b["delivered_hz_min"],
+                "target_hz": rate_hz,
+            },
+        )
+    )
+    report.add(
+        Metric(
+            "latency_p50",
+            "commit -> subscriber latency, p50",
+            s["latency_p50_ms"],
+            b["latency_p50_ms"],
+            "ms",
+            r["ratios"]["latency_p50_ms"],
+            note="one host, one clock",
+        )
+    )
+    report.add(
+        Metric(
+            "latency_p99",
+            "commit -> subscriber latency, p99",
+            s["latency_p99_ms"],
+            b["latency_p99_ms"],
+            "ms",
+            r["ratios"]["latency_p99_ms"],
+            details={"sora_max_ms": s["latency_max_ms"], "baseline_max_ms": b["latency_max_ms"]},
+        )
+    )
+    report.add(
+        Metric(
+            "server_cpu",
+            "server CPU seconds per second",
+            s["cpu_s_per_s"],
+            b["cpu_s_per_s"],
+            "s/s",
+            r["ratios"]["cpu_s_per_s"],
+            note="Sora also fuses the ingest streams' frames",
+        )
+    )
+    drift_ratio = (s["rss_drift_mb"] + 1.0) / (abs(b["rss_drift_mb"]) + 1.0)
+    report.add(
+        Metric(
+            "rss_drift",
+            "server RSS drift over the window",
+            s["rss_drift_mb"],
+            b["rss_drift_mb"],
+            "MiB",
+            drift_ratio,
+            ratio_is="(drift + 1) / (|baseline drift| + 1)",
+            details={
+                "sora_rss_mb": [s["rss_start_mb"], s["rss_end_mb"]],
+                "baseline_rss_mb": [b["rss_start_mb"], b["rss_end_mb"]],
+            },
+        )
+    )
+    errors = float(r["errors"])
+    report.add(
+        Metric(
+            "errors",
+            "errors (ended streams, failed calls, missed updates)",
+            errors,
+            float(b["errors"]),
+            "",
+            errors + 1.0,
+            1.0,
+            "max",
+            ratio_is="errors + 1",
+            details={
+                "streams_ended": s["streams_ended"],
+                "driver_errors": s["driver_errors"],
+                "missing_updates": s["missing_updates"],
+                "stream_errors": s["stream_errors"],
+            },
+        )
+    )
+    if "perception" in r:
+        p = r["perception"]
+        report.add(
+            Metric(
+                "perception_latency_p50",
+                "hand sample in -> perception subscriber, p50",
+                p["latency_p50_ms"],
+                b["latency_p50_ms"],
+                "ms",
+                p["latency_p50_ms"] / b["latency_p50_ms"],
+                note=f"{p['subscribers']} subscribers; latest-wins, {p['delivered_hz_mean']:.1f}/s each",
+                details=p,
+            )
+        )
+    return report, r
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "baseline":
+        _serve_baseline(int(sys.argv[2]), float(sys.argv[3]))
+    else:
+        sys.exit("usage: python -m sora_sdk.bench._load baseline MESSAGE_BYTES RATE_HZ")

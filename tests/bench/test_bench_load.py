@@ -1,0 +1,76 @@
+"""``sora bench load`` runs end to end (a short version) and reports sane numbers.
+
+Benchmarks check speed; this test checks that the load bench runs against a real server and the
+baseline in subprocesses, that nothing failed (no ended stream, failed call or missed update) and
+that every number is plausible. It asserts no speed target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from sora_sdk.bench import run_bench
+
+RATE_HZ = 20.0
+
+
+@pytest.mark.slow
+def test_load_bench_runs_without_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sora_sdk.bench._load import bench_load
+
+    r = bench_load(
+        subscribers=20, rate_hz=RATE_HZ, ingest_streams=1, duration_s=3.0, perception_subscribers=3, log=lambda _: None
+    )
+    sora, base = r["sora"], r["baseline"]
+    assert r["errors"] == 0, sora
+    assert sora["subscribers"] == base["subscribers"] == 20
+    for side in (sora, base):
+        assert side["errors"] == 0 and side["streams_ended"] == 0, side
+        # Every subscriber got the driven updates, at about the driven rate (the client sets the pace).
+        assert 0.5 * RATE_HZ < side["delivered_hz_min"] <= side["delivered_hz_mean"] + 1e-9, side
+        assert side["delivered_hz_mean"] < 1.5 * RATE_HZ, side
+        assert side["messages"] >= 20 * RATE_HZ * 3.0 * 0.5
+        for key in ("latency_p50_ms", "latency_p99_ms", "latency_max_ms"):
+            assert math.isfinite(side[key]) and 0 < side[key] < 10_000, (key, side[key])
+        assert side["latency_p50_ms"] <= side["latency_p99_ms"] <= side["latency_max_ms"]
+        assert side["rss_start_mb"] > 10 and side["rss_end_mb"] > 10
+        assert side["cpu_s_per_s"] >= 0
+    assert sora["missing_updates"] == 0 and sora["anchors_created"] >= RATE_HZ * 3.0
+    assert sora["frames_received"] > 0
+    assert r["setup"]["message_bytes"] == round(sora["message_bytes_mean"]) > 16
+    assert all(math.isfinite(v) and v > 0 for v in r["ratios"].values()), r["ratios"]
+    p = r["perception"]
+    assert p["streams_ended"] == 0 and p["messages"] > 0 and math.isfinite(p["latency_p50_ms"])
+
+
+@pytest.mark.slow
+def test_sora_bench_load_prints_and_writes_its_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "load.json"
+    args = argparse.Namespace(
+        suite="load", frames=None, json=str(out), subscribers=5, rate_hz=10.0, ingest_streams=0, duration_s=1.5,
+        perception_subscribers=0, include_mesh=False,
+    )  # fmt: skip
+    assert run_bench(args) == 0
+    printed = capsys.readouterr().out
+    metrics = json.loads(out.read_text())["metrics"]
+    assert {"delivered_rate", "latency_p50", "latency_p99", "server_cpu", "rss_drift", "errors"} <= set(metrics)
+    assert metrics["errors"]["value"] == 0 and metrics["errors"]["verdict"] == "PASS"
+    assert metrics["delivered_rate"]["title"] in printed and "sora bench load" in printed
+
+
+def test_the_cli_knows_the_load_suite() -> None:
+    from sora_sdk.cli.main import build_parser
+
+    args = build_parser().parse_args(["bench", "load", "--subscribers", "7", "--rate-hz", "5", "--duration-s", "2"])
+    assert (args.suite, args.subscribers, args.rate_hz, args.duration_s, args.ingest_streams) == (
+        "load",
+        7,
+        5.0,
+        2.0,
+        2,
+    )
