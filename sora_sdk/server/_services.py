@@ -343,7 +343,22 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
                                 device=session_pb2.COMPUTE_DEVICE_CPU),
             session_pb2.Backend(component="dialogue", name="embedded", active=True,
                                 device=session_pb2.COMPUTE_DEVICE_CPU),
+            session_pb2.Backend(component="objects", name="support-plane-discovery",
+                                active=self.manager.config.objects.enabled, device=session_pb2.COMPUTE_DEVICE_CPU),
         ]  # fmt: skip
+        ocfg = self.manager.config.objects
+        if ocfg.enabled and ocfg.detector_model:
+            from ..session._objects import shared_detector
+
+            det = shared_detector(ocfg)
+            kind = "onnx-yolo" if str(ocfg.detector_model).endswith(".onnx") else "torchscript-yolo"
+            backends.append(
+                session_pb2.Backend(
+                    component="object-labels", name=kind, active=det is not None,
+                    device=session_pb2.COMPUTE_DEVICE_CUDA if getattr(det, "device", "cpu") == "cuda"
+                    else session_pb2.COMPUTE_DEVICE_CPU,
+                )
+            )  # fmt: skip
         cfg = self.manager.config
         return session_pb2.GetCapabilitiesResponse(
             server_version=__version__,
