@@ -41,7 +41,8 @@ async def test_detector_labels_reach_the_objects_of_a_session(tmp_path) -> None:
     labelled = 0
     for g in want:
         p = np.array(g.centroid_world_m)
-        xy = {o.object_id: np.array([o.box.pose_world_box.position_m.x, o.box.pose_world_box.position_m.y]) for o in objects}
+        xy = {o.object_id: np.array([o.box.pose_world_box.position_m.x, o.box.pose_world_box.position_m.y])
+              for o in objects}  # fmt: skip
         near = [o for o in objects if np.linalg.norm(xy[o.object_id] - p[:2]) < 0.08]
         if near and near[0].label == g.color_name:
             assert near[0].label_confidence > 0.3
