@@ -113,3 +113,38 @@ async def test_objects_stream_live_answer_queries_and_leave_when_taken_away(clie
     ghost, ghost_dist = _nearest(now, gt_gone.centroid_world_m)
     assert ghost is None or ghost_dist > 0.06  # no ghost where it stood
     watcher.cancel()
+
+
+async def test_a_hand_reaching_an_object_gives_interaction_events(client: SoraClient, rooms) -> None:
+    """Device hand joints come close to a discovered object: near, then touch, naming the object."""
+    from tests.perception.perception_helpers import device_hand
+
+    _room, _gone, before, _after = rooms
+    session = await client.create_session()
+    await session.stream_frames(before, lossless=True, color_encoding="raw", depth_encoding="raw")
+    target = max((await session.get_scene()).objects, key=lambda o: o.box.pose_world_box.position_m.z)
+    c = _centroid(target)
+    top = c + np.array([0.0, 0.0, target.box.size_m.z / 2])  # the object's top face centre
+    probe = device_hand("point", 0.0)
+    tip = probe.positions_world_m[10]  # OpenXR index tip
+    # The fingertip comes down from 30 cm above the top face to touching it.
+    heights = np.concatenate([np.linspace(0.30, 0.005, 30), np.full(10, 0.005)])
+    samples = [device_hand("point", 0.03 * i, offset=top + np.array([0, 0, h]) - tip) for i, h in enumerate(heights)]
+    stream = session.watch_perception(include_hands=False, include_gaze=False)
+    seen = []
+
+    async def collect() -> None:
+        async for m in stream:
+            if m.WhichOneof("item") == "interaction" and m.interaction.object_id == target.object_id:
+                seen.append(m.interaction.interaction)
+                if m.interaction.interaction == 2:  # INTERACTION_TYPE_TOUCH
+                    return
+
+    task = asyncio.create_task(collect())
+    await asyncio.sleep(0.3)  # subscribed before the hand moves
+    await session.stream_sensor_data(samples, stream_name="hands")
+    await asyncio.wait_for(task, 20)
+    await stream.aclose()
+    from sora_sdk._proto.sora.v1 import perception_pb2
+
+    assert seen[0] == perception_pb2.INTERACTION_TYPE_NEAR and perception_pb2.INTERACTION_TYPE_TOUCH in seen
