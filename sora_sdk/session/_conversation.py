@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,6 +49,28 @@ from ._session import Session
 __all__ = ["Conversation", "ConversationOptions", "SessionSceneTools"]
 
 log = logging.getLogger("sora.dialogue")
+
+
+# A pocketsphinx decoder holds ~100 MB (the en-us acoustic model and dictionary) that the allocator
+# does not hand back when it is freed, so closed conversations give theirs back for the next one.
+_RECOGNISER_POOL_SIZE = 4
+_recognisers: list[PocketsphinxAsr] = []
+_recognisers_lock = threading.Lock()
+
+
+def _take_recogniser() -> PocketsphinxAsr:
+    with _recognisers_lock:
+        if _recognisers:
+            return _recognisers.pop()
+    return PocketsphinxAsr()
+
+
+def _give_back_recogniser(asr: object) -> None:
+    if not isinstance(asr, PocketsphinxAsr):
+        return
+    with _recognisers_lock:
+        if len(_recognisers) < _RECOGNISER_POOL_SIZE:
+            _recognisers.append(asr)
 
 
 @dataclass(frozen=True)
@@ -137,7 +160,7 @@ class Conversation:
     def _make_voice_input(self, summary: SceneSummary) -> VoiceInput:
         d = self.session.config.dialogue
         voice = VoiceInput(
-            PocketsphinxAsr(),
+            _take_recogniser(),
             SileroVad(VadOptions(hangover_s=d.end_of_turn_silence_s)),
             VoiceInputOptions(speculate_after_s=d.speculate_after_s, complete_sentence_end_s=d.complete_sentence_end_s),
             on_speculation=self._prepare_answer,
@@ -229,3 +252,5 @@ class Conversation:
                 await asyncio.wait_for(self._turn, 2)
         if self._voice is not None:
             self._voice.close()
+            _give_back_recogniser(self._voice.asr)
+            self._voice = None
