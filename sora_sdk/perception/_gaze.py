@@ -31,6 +31,7 @@ class GazeObservation:
     dwell_s : how long the gaze has rested on ``target_key``, seconds; 0 until a fixation on it has
         started, so a glance never accumulates dwell.
     fixating : whether a fixation is in progress.
+    face_landmarks_px : (478, 2) float32 Face Mesh landmarks in the frame's pixels (face camera only).
     """
 
     capture_time_s: float
@@ -42,6 +43,7 @@ class GazeObservation:
     target_key: str
     dwell_s: float
     fixating: bool = False
+    face_landmarks_px: np.ndarray | None = None
 
 
 def target_key(hit: RaycastHit | None) -> str:

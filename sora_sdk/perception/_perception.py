@@ -207,6 +207,8 @@ class Perception:
         obs, ev = self.gaze.process_face_gaze(
             frame.capture_time_s, f.origin_world_m, f.direction_world, f.confidence, raycast or self.raycaster
         )
+        if obs is not None:
+            obs = dataclasses.replace(obs, face_landmarks_px=np.asarray(f.landmarks_px, dtype=np.float32))
         return obs, list(ev)
 
     # ---- the hand chain -----------------------------------------------------------------

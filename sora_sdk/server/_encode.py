@@ -239,6 +239,8 @@ def encode_gaze(g: GazeObservation) -> perception_pb2.GazeUpdate:
     )
     if g.hit is not None:
         msg.target.CopyFrom(encode_raycast_hit(g.hit))
+    if g.face_landmarks_px is not None:
+        msg.face_landmarks_px.extend(types_pb2.Vector2(x=float(x), y=float(y)) for x, y in g.face_landmarks_px)
     return msg
 
 

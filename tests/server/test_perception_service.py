@@ -88,7 +88,7 @@ async def test_gaze_fixations_on_the_map(client: SoraClient, tum_frames) -> None
     await stream.aclose()
 
 
-async def test_a_user_facing_stream_feeds_face_camera_gaze(client: SoraClient) -> None:
+async def test_a_user_facing_stream_feeds_face_camera_gaze_with_its_landmarks(client: SoraClient) -> None:
     """A webcam that looks at the user (camera_role user_facing): its frames give face-camera gaze, not map
     frames. The portrait looks into the lens, so the world gaze ray points back at the camera (the
     library test measures ~4 deg with this focal length; 10 deg allowed) from 0.3-1.5 m in front of it."""
@@ -114,6 +114,14 @@ async def test_a_user_facing_stream_feeds_face_camera_gaze(client: SoraClient) -
     assert 0.3 < float(np.linalg.norm(to_camera)) < 1.5
     angle = np.degrees(np.arccos(np.clip(direction @ to_camera / np.linalg.norm(to_camera), -1, 1)))
     assert angle < 10.0, angle
+    # The eye and iris landmarks come with the gaze, within MediaPipe's own 5 px expectation.
+    mp = json.loads((DATA / "images" / "EXPECTED.json").read_text())["portrait.jpg face mesh"]["mediapipe_python"]
+    want = {int(i): xy for i, xy in mp["eye_index_to_xy"].items()}
+    want |= {int(i): xy for i, xy in mp["iris_index_to_xy (refine_landmarks=True)"].items()}
+    got = np.array([[p.x, p.y] for p in msgs[-1].gaze.face_landmarks_px]) + 0.5  # MediaPipe's x * width convention
+    assert got.shape == (478, 2)
+    worst = max(float(np.abs(got[i] - xy).max()) for i, xy in want.items())
+    assert len(want) == 42 and worst < mp["threshold_px"], worst
     assert summary.frames_integrated == 0  # the face camera never feeds the map
     assert len((await session.get_scene(include_mesh=True)).chunks) == 0
     await stream.aclose()

@@ -38,11 +38,12 @@ namespace Sora.V1 {
             "FgoOcGluY2hfc3RyZW5ndGgYCiABKAISKAoScG9pbnRpbmdfcmF5X3dvcmxk",
             "GAsgASgLMgwuc29yYS52MS5SYXkiQwoLSGFuZHNVcGRhdGUSFgoOY2FwdHVy",
             "ZV90aW1lX3MYASABKAESHAoFaGFuZHMYAiADKAsyDS5zb3JhLnYxLkhhbmQi",
-            "yAEKCkdhemVVcGRhdGUSFgoOY2FwdHVyZV90aW1lX3MYASABKAESIwoGc291",
+            "9QEKCkdhemVVcGRhdGUSFgoOY2FwdHVyZV90aW1lX3MYASABKAESIwoGc291",
             "cmNlGAIgASgOMhMuc29yYS52MS5HYXplU291cmNlEiAKCmdhemVfd29ybGQY",
             "AyABKAsyDC5zb3JhLnYxLlJheRISCgpjb25maWRlbmNlGAQgASgCEiQKBnRh",
             "cmdldBgFIAEoCzIULnNvcmEudjEuU2NlbmVUYXJnZXQSDwoHZHdlbGxfcxgG",
-            "IAEoAhIQCghmaXhhdGluZxgHIAEoCCKJAgoMR2VzdHVyZUV2ZW50Eg8KB2hh",
+            "IAEoAhIQCghmaXhhdGluZxgHIAEoCBIrChFmYWNlX2xhbmRtYXJrc19weBgI",
+            "IAMoCzIQLnNvcmEudjEuVmVjdG9yMiKJAgoMR2VzdHVyZUV2ZW50Eg8KB2hh",
             "bmRfaWQYASABKA0SJwoKaGFuZGVkbmVzcxgCIAEoDjITLnNvcmEudjEuSGFu",
             "ZGVkbmVzcxIlCgdnZXN0dXJlGAMgASgOMhQuc29yYS52MS5HZXN0dXJlVHlw",
             "ZRIiCgVwaGFzZRgEIAEoDjITLnNvcmEudjEuRXZlbnRQaGFzZRISCgpjb25m",
@@ -97,7 +98,7 @@ namespace Sora.V1 {
             new pbr::GeneratedClrTypeInfo(typeof(global::Sora.V1.WatchPerceptionRequest), global::Sora.V1.WatchPerceptionRequest.Parser, new[]{ "SessionId", "ResumeFrom", "ExcludeHands", "ExcludeGaze" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::Sora.V1.Hand), global::Sora.V1.Hand.Parser, new[]{ "HandId", "Handedness", "Source", "Confidence", "CaptureTimeS", "LandmarksPx", "LandmarksWorldM", "Gesture", "GestureConfidence", "PinchStrength", "PointingRayWorld" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::Sora.V1.HandsUpdate), global::Sora.V1.HandsUpdate.Parser, new[]{ "CaptureTimeS", "Hands" }, null, null, null, null),
-            new pbr::GeneratedClrTypeInfo(typeof(global::Sora.V1.GazeUpdate), global::Sora.V1.GazeUpdate.Parser, new[]{ "CaptureTimeS", "Source", "GazeWorld", "Confidence", "Target", "DwellS", "Fixating" }, null, null, null, null),
+            new pbr::GeneratedClrTypeInfo(typeof(global::Sora.V1.GazeUpdate), global::Sora.V1.GazeUpdate.Parser, new[]{ "CaptureTimeS", "Source", "GazeWorld", "Confidence", "Target", "DwellS", "Fixating", "FaceLandmarksPx" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::Sora.V1.GestureEvent), global::Sora.V1.GestureEvent.Parser, new[]{ "HandId", "Handedness", "Gesture", "Phase", "Confidence", "StartTimeS", "TimeS", "Strength", "DisplacementM" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::Sora.V1.PointingEvent), global::Sora.V1.PointingEvent.Parser, new[]{ "HandId", "Phase", "RayWorld", "Target", "TimeS" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::Sora.V1.FixationEvent), global::Sora.V1.FixationEvent.Parser, new[]{ "Phase", "Target", "StartTimeS", "DurationS", "Source" }, null, null, null, null),
@@ -1432,6 +1433,7 @@ namespace Sora.V1 {
       target_ = other.target_ != null ? other.target_.Clone() : null;
       dwellS_ = other.dwellS_;
       fixating_ = other.fixating_;
+      faceLandmarksPx_ = other.faceLandmarksPx_.Clone();
       _unknownFields = pb::UnknownFieldSet.Clone(other._unknownFields);
     }
 
@@ -1546,6 +1548,21 @@ namespace Sora.V1 {
       }
     }
 
+    /// <summary>Field number for the "face_landmarks_px" field.</summary>
+    public const int FaceLandmarksPxFieldNumber = 8;
+    private static readonly pb::FieldCodec<global::Sora.V1.Vector2> _repeated_faceLandmarksPx_codec
+        = pb::FieldCodec.ForMessage(66, global::Sora.V1.Vector2.Parser);
+    private readonly pbc::RepeatedField<global::Sora.V1.Vector2> faceLandmarksPx_ = new pbc::RepeatedField<global::Sora.V1.Vector2>();
+    /// <summary>
+    /// Face-camera gaze only: the face's 478 Face Mesh landmarks (with irises) in the frame's pixels,
+    /// OpenCV convention, in MediaPipe's landmark order; empty for other sources.
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public pbc::RepeatedField<global::Sora.V1.Vector2> FaceLandmarksPx {
+      get { return faceLandmarksPx_; }
+    }
+
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public override bool Equals(object other) {
@@ -1568,6 +1585,7 @@ namespace Sora.V1 {
       if (!object.Equals(Target, other.Target)) return false;
       if (!pbc::ProtobufEqualityComparers.BitwiseSingleEqualityComparer.Equals(DwellS, other.DwellS)) return false;
       if (Fixating != other.Fixating) return false;
+      if(!faceLandmarksPx_.Equals(other.faceLandmarksPx_)) return false;
       return Equals(_unknownFields, other._unknownFields);
     }
 
@@ -1582,6 +1600,7 @@ namespace Sora.V1 {
       if (target_ != null) hash ^= Target.GetHashCode();
       if (DwellS != 0F) hash ^= pbc::ProtobufEqualityComparers.BitwiseSingleEqualityComparer.GetHashCode(DwellS);
       if (Fixating != false) hash ^= Fixating.GetHashCode();
+      hash ^= faceLandmarksPx_.GetHashCode();
       if (_unknownFields != null) {
         hash ^= _unknownFields.GetHashCode();
       }
@@ -1628,6 +1647,7 @@ namespace Sora.V1 {
         output.WriteRawTag(56);
         output.WriteBool(Fixating);
       }
+      faceLandmarksPx_.WriteTo(output, _repeated_faceLandmarksPx_codec);
       if (_unknownFields != null) {
         _unknownFields.WriteTo(output);
       }
@@ -1666,6 +1686,7 @@ namespace Sora.V1 {
         output.WriteRawTag(56);
         output.WriteBool(Fixating);
       }
+      faceLandmarksPx_.WriteTo(ref output, _repeated_faceLandmarksPx_codec);
       if (_unknownFields != null) {
         _unknownFields.WriteTo(ref output);
       }
@@ -1697,6 +1718,7 @@ namespace Sora.V1 {
       if (Fixating != false) {
         size += 1 + 1;
       }
+      size += faceLandmarksPx_.CalculateSize(_repeated_faceLandmarksPx_codec);
       if (_unknownFields != null) {
         size += _unknownFields.CalculateSize();
       }
@@ -1736,6 +1758,7 @@ namespace Sora.V1 {
       if (other.Fixating != false) {
         Fixating = other.Fixating;
       }
+      faceLandmarksPx_.Add(other.faceLandmarksPx_);
       _unknownFields = pb::UnknownFieldSet.MergeFrom(_unknownFields, other._unknownFields);
     }
 
@@ -1785,6 +1808,10 @@ namespace Sora.V1 {
             Fixating = input.ReadBool();
             break;
           }
+          case 66: {
+            faceLandmarksPx_.AddEntriesFrom(input, _repeated_faceLandmarksPx_codec);
+            break;
+          }
         }
       }
     #endif
@@ -1832,6 +1859,10 @@ namespace Sora.V1 {
           }
           case 56: {
             Fixating = input.ReadBool();
+            break;
+          }
+          case 66: {
+            faceLandmarksPx_.AddEntriesFrom(ref input, _repeated_faceLandmarksPx_codec);
             break;
           }
         }

@@ -343,6 +343,7 @@ class GazeUpdate(google.protobuf.message.Message):
     TARGET_FIELD_NUMBER: builtins.int
     DWELL_S_FIELD_NUMBER: builtins.int
     FIXATING_FIELD_NUMBER: builtins.int
+    FACE_LANDMARKS_PX_FIELD_NUMBER: builtins.int
     capture_time_s: builtins.float
     """Capture time, seconds."""
     source: global___GazeSource.ValueType
@@ -361,6 +362,12 @@ class GazeUpdate(google.protobuf.message.Message):
     def target(self) -> sora_sdk._proto.sora.v1.types_pb2.SceneTarget:
         """What the ray hits."""
 
+    @property
+    def face_landmarks_px(self) -> google.protobuf.internal.containers.RepeatedCompositeFieldContainer[sora_sdk._proto.sora.v1.types_pb2.Vector2]:
+        """Face-camera gaze only: the face's 478 Face Mesh landmarks (with irises) in the frame's pixels,
+        OpenCV convention, in MediaPipe's landmark order; empty for other sources.
+        """
+
     def __init__(
         self,
         *,
@@ -371,9 +378,10 @@ class GazeUpdate(google.protobuf.message.Message):
         target: sora_sdk._proto.sora.v1.types_pb2.SceneTarget | None = ...,
         dwell_s: builtins.float = ...,
         fixating: builtins.bool = ...,
+        face_landmarks_px: collections.abc.Iterable[sora_sdk._proto.sora.v1.types_pb2.Vector2] | None = ...,
     ) -> None: ...
     def HasField(self, field_name: typing.Literal["gaze_world", b"gaze_world", "target", b"target"]) -> builtins.bool: ...
-    def ClearField(self, field_name: typing.Literal["capture_time_s", b"capture_time_s", "confidence", b"confidence", "dwell_s", b"dwell_s", "fixating", b"fixating", "gaze_world", b"gaze_world", "source", b"source", "target", b"target"]) -> None: ...
+    def ClearField(self, field_name: typing.Literal["capture_time_s", b"capture_time_s", "confidence", b"confidence", "dwell_s", b"dwell_s", "face_landmarks_px", b"face_landmarks_px", "fixating", b"fixating", "gaze_world", b"gaze_world", "source", b"source", "target", b"target"]) -> None: ...
 
 global___GazeUpdate = GazeUpdate
 
