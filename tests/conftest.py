@@ -30,10 +30,42 @@ def test_config(**sections: dict[str, object]) -> SoraConfig:
 
 test_config.__test__ = False  # type: ignore[attr-defined]
 
+#: Bearer tokens for servers with authentication: two principals, and an expired token of the first.
+ANA, BEN = "ana-0123456789abcdef", "ben-0123456789abcdef"
+TOKENS = f"""
+[[tokens]]
+token = "{ANA}"
+principal = "ana"
+
+[[tokens]]
+token = "{BEN}"
+principal = "ben"
+
+[[tokens]]
+token = "old-0123456789abcdef"
+principal = "ana"
+expires = 2020-01-01T00:00:00Z
+"""
+
+
+def auth_config(tmp_path: Path, **server: object) -> SoraConfig:
+    """``test_config`` with authentication on (``TOKENS``), plus server overrides."""
+    tokens = tmp_path / "tokens.toml"
+    tokens.write_text(TOKENS)
+    return test_config(server={"auth_tokens_file": str(tokens), **server})
+
 
 @pytest.fixture
 async def server() -> AsyncIterator[SoraServer]:
     running = await create_server(test_config())
+    yield running
+    await running.stop(0.2)
+
+
+@pytest.fixture
+async def auth_server(tmp_path: Path) -> AsyncIterator[SoraServer]:
+    """A server that needs a token from ``TOKENS`` on every method."""
+    running = await create_server(auth_config(tmp_path))
     yield running
     await running.stop(0.2)
 

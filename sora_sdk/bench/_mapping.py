@@ -22,12 +22,10 @@ plus the TUM fr1/desk frames in ``tests/data`` when the source tree is at hand. 
 
 from __future__ import annotations
 
-import dataclasses
 import gc
-import math
 import statistics
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,21 +34,19 @@ import open3d as o3d
 import open3d.core as o3c
 
 from sora_sdk.core.config import MapperConfig
-from sora_sdk.core.geometry import Intrinsics, Pose
 from sora_sdk.core.scene import BlockKey, MeshChunk
 from sora_sdk.core.sensors import CameraFrame
-from sora_sdk.datasets import SyntheticRoom, generate_room, orbit_trajectory, read_tum, render, synthetic_intrinsics
+from sora_sdk.datasets import generate_room, orbit_trajectory, read_tum, render, synthetic_intrinsics
 from sora_sdk.mapping import Mapper, resolve_device
 from sora_sdk.mapping._o3d import to_tensor
 from sora_sdk.server._encode import encode_chunk
 
 from ._report import Metric, Report, current_rss_mb, machine_info, peak_rss_mb
+from ._rooms import ROOM_OFFSETS_M, LazyFrames, between, mean, shifted, side_by_side
 
 __all__ = ["run_mapping"]
 
 TUM_DIR = Path(__file__).resolve().parents[2] / "tests" / "data" / "tum_fr1_desk_9frames"
-#: Where rooms 1-3 sit relative to room 0 (the 5 x 4 m rooms are then 1 m apart).
-ROOM_OFFSETS_M = ((6.0, 0.0, 0.0), (0.0, 5.0, 0.0), (6.0, 5.0, 0.0))
 #: Pace of the camera loop for (d): 30 deg/s, one loop in 12 s.
 LOOP_S = 12.0
 #: The issue's targets when a GPU is lent (640 x 480, 2 cm voxels).
@@ -67,14 +63,14 @@ def run_mapping(frames: int = 40, *, log: Callable[[str], None] = print, tum_dir
     n_revisit = max(2, n_loop // 4)
     intr = synthetic_intrinsics(640, 480)
     rooms = [generate_room(seed) for seed in range(1 + len(ROOM_OFFSETS_M))]
-    world = _side_by_side(rooms)
+    world = side_by_side(rooms)
     loops = [
-        [_shifted(p, offset) for p in orbit_trajectory(room, n_loop)]
+        [shifted(p, offset) for p in orbit_trajectory(room, n_loop)]
         for room, offset in zip(rooms, ((0.0, 0.0, 0.0), *ROOM_OFFSETS_M), strict=True)
     ]
     log(f"rendering {n_loop} + {n_revisit} frames of room 0 at 640x480 ...")
     loop0 = render(world, loops[0], intr)
-    revisit = render(world, _between(rooms[0], n_loop, n_revisit), intr)
+    revisit = render(world, between(rooms[0], n_loop, n_revisit), intr)
     tum = list(read_tum(tum_dir)) if tum_dir is not None and tum_dir.is_dir() else []
     report = Report(
         "mapping",
@@ -98,15 +94,15 @@ def run_mapping(frames: int = 40, *, log: Callable[[str], None] = print, tum_dir
         Metric(
             "integrate_overhead",
             "(a) Mapper.integrate / bare VBG integrate",
-            _mean(mapper_ms),
-            _mean(bare_ms),
+            mean(mapper_ms),
+            mean(bare_ms),
             "ms/frame",
-            _mean(mapper_ms) / _mean(bare_ms),
+            mean(mapper_ms) / mean(bare_ms),
             1.15,
             "max",
             note="Mean over every frame; the baseline gets its tensors ready-made, the Mapper converts the frame.",
             details={
-                name: {"mapper_ms": _mean(m), "bare_ms": _mean(b), "ratio": _mean(m) / _mean(b), "frames": len(m)}
+                name: {"mapper_ms": mean(m), "bare_ms": mean(b), "ratio": mean(m) / mean(b), "frames": len(m)}
                 for name, (m, b) in per_set.items()
             }
             | {"median_paired_ratio": statistics.median(m / b for m, b in zip(mapper_ms, bare_ms, strict=True))},
@@ -120,7 +116,7 @@ def run_mapping(frames: int = 40, *, log: Callable[[str], None] = print, tum_dir
     small = _explore(cfg, [loop0], stream=True)
     del loop0
     log(f"(b) rooms 0-3: {len(rooms) * n_loop} frames ...")
-    large = _explore(cfg, [_Lazy(world, poses, intr) for poses in loops], stream=False)
+    large = _explore(cfg, [LazyFrames(world, poses, intr) for poses in loops], stream=False)
     assert small.mapper is not None and large.mapper is not None
     log(f"(b, c) {n_revisit} revisits on both maps, full extractions between them ...")
     small_ms: list[float] = []
@@ -147,8 +143,8 @@ def run_mapping(frames: int = 40, *, log: Callable[[str], None] = print, tum_dir
         Metric(
             "mesh_update_flat",
             f"(b) mesh update/frame, {area_ratio:.1f}x explored area",
-            _mean(large_ms),
-            _mean(small_ms),
+            mean(large_ms),
+            mean(small_ms),
             "ms/frame",
             statistics.median(b / a for a, b in zip(small_ms, large_ms, strict=True)),
             1.3,
@@ -159,13 +155,13 @@ def run_mapping(frames: int = 40, *, log: Callable[[str], None] = print, tum_dir
                 f"({small.blocks} blocks); map of rooms 0-3: {large.area_m2:.1f} m2 ({large.blocks} blocks)."
             ),
             details={
-                "mean_ratio": _mean(large_ms) / _mean(small_ms),
+                "mean_ratio": mean(large_ms) / mean(small_ms),
                 "small_area_m2": small.area_m2,
                 "large_area_m2": large.area_m2,
                 "small_blocks": small.blocks,
                 "large_blocks": large.blocks,
-                "small_blocks_meshed_per_frame": _mean(small_meshed),
-                "large_blocks_meshed_per_frame": _mean(large_meshed),
+                "small_blocks_meshed_per_frame": mean(small_meshed),
+                "large_blocks_meshed_per_frame": mean(large_meshed),
                 "small_median_ms": statistics.median(small_ms),
                 "large_median_ms": statistics.median(large_ms),
             },
@@ -175,25 +171,25 @@ def run_mapping(frames: int = 40, *, log: Callable[[str], None] = print, tum_dir
         Metric(
             "incremental_vs_full",
             "(c) full re-extraction / incremental update",
-            _mean(small_ms),
+            mean(small_ms),
             statistics.median(small_full_ms),
             "ms",
-            statistics.median(small_full_ms) / _mean(small_ms),
+            statistics.median(small_full_ms) / mean(small_ms),
             10.0,
             "min",
             ratio_is="baseline / value (speed-up)",
             note=(
                 f"Room-sized map: full extraction of {small_triangles:,} triangles (median of {len(small_full_ms)}) vs "
                 "the mean update "
-                f"per revisit frame; four rooms: {large_full_ms:.0f} ms vs {_mean(large_ms):.0f} ms "
-                f"({large_full_ms / _mean(large_ms):.1f}x)."
+                f"per revisit frame; four rooms: {large_full_ms:.0f} ms vs {mean(large_ms):.0f} ms "
+                f"({large_full_ms / mean(large_ms):.1f}x)."
             ),
             details={
                 "room_full_triangles": small_triangles,
                 "four_rooms_full_ms": large_full_ms,
                 "four_rooms_full_triangles": large_triangles,
-                "four_rooms_update_ms": _mean(large_ms),
-                "four_rooms_ratio": large_full_ms / _mean(large_ms),
+                "four_rooms_update_ms": mean(large_ms),
+                "four_rooms_ratio": large_full_ms / mean(large_ms),
             },
         )
     )
@@ -219,7 +215,7 @@ def run_mapping(frames: int = 40, *, log: Callable[[str], None] = print, tum_dir
                 "updates": small.updates,
                 "chunks_sent": small.chunks_sent,
                 "bytes_per_chunk": small.upsert_bytes / max(small.chunks_sent, 1),
-                "explore_update_ms_mean": _mean(small.update_ms),
+                "explore_update_ms_mean": mean(small.update_ms),
             },
         )
     )
@@ -228,7 +224,7 @@ def run_mapping(frames: int = 40, *, log: Callable[[str], None] = print, tum_dir
     on_gpu = device.upper().startswith("CUDA")
     for key, title, value, target in (
         ("integrate_ms", "integrate time per 640x480 frame", integ.details["synthetic"]["mapper_ms"], GPU_INTEGRATE_MS),
-        ("mesh_update_ms", "mesh update time per 640x480 frame", _mean(small_ms), GPU_MESH_MS),
+        ("mesh_update_ms", "mesh update time per 640x480 frame", mean(small_ms), GPU_MESH_MS),
     ):
         report.add(
             Metric(
@@ -348,17 +344,6 @@ class _Explored:
     chunks_sent: int = 0
 
 
-class _Lazy:
-    """Frames of one pose list, rendered when iterated (so four rooms' frames are never all in memory)."""
-
-    def __init__(self, world: SyntheticRoom, poses: Sequence[Pose], intrinsics: Intrinsics) -> None:
-        self.world, self.poses, self.intrinsics = world, poses, intrinsics
-
-    def __iter__(self) -> Iterator[CameraFrame]:
-        for start in range(0, len(self.poses), 8):
-            yield from render(self.world, self.poses[start : start + 8], self.intrinsics)
-
-
 def _explore(cfg: MapperConfig, batches: Sequence[Iterable[CameraFrame]], *, stream: bool) -> _Explored:
     """Fuse the frames; with ``stream``, update the mesh after every frame and count the bytes a
     subscriber gets, else once per batch."""
@@ -414,36 +399,6 @@ def _full_extraction(mapper: Mapper, cfg: MapperConfig) -> tuple[float, int]:
     return ms, int(mesh.triangle.indices.shape[0])
 
 
-def _between(room: SyntheticRoom, n_loop: int, count: int) -> list[Pose]:
-    """``count`` poses spread over the room's loop, half a loop step off the ``n_loop`` explored ones."""
-    step = 2.0 * math.pi / n_loop
-    every = n_loop / count
-    return [
-        orbit_trajectory(room, 1, start_angle_rad=-math.pi / 2 + (math.floor(i * every) + 0.5) * step)[0]
-        for i in range(count)
-    ]
-
-
-def _shifted(pose: Pose, offset_m: Sequence[float]) -> Pose:
-    m = pose.matrix.copy()
-    m[:3, 3] += np.asarray(offset_m, dtype=np.float64)
-    return Pose(m)
-
-
-def _side_by_side(rooms: Sequence[SyntheticRoom]) -> SyntheticRoom:
-    """One triangle soup to render: room 0 where it is, room k + 1 moved by ``ROOM_OFFSETS_M[k]``
-    (the planes, objects and element ids stay room 0's: this is for rendering only)."""
-    offsets = [np.zeros(3), *(np.asarray(o, dtype=np.float64) for o in ROOM_OFFSETS_M)]
-    first = np.cumsum([0] + [len(r.vertices) for r in rooms])
-    return dataclasses.replace(
-        rooms[0],
-        vertices=np.concatenate([r.vertices + o for r, o in zip(rooms, offsets, strict=True)]),
-        triangles=np.concatenate([r.triangles + f for r, f in zip(rooms, first, strict=False)]).astype(np.int32),
-        triangle_colors=np.concatenate([r.triangle_colors for r in rooms]),
-        triangle_elements=np.concatenate([r.triangle_elements for r in rooms]),
-    )
-
-
 def _mesh_area(chunks: Iterable[MeshChunk]) -> float:
     """Total triangle area of some chunks, square metres."""
     total = 0.0
@@ -453,7 +408,3 @@ def _mesh_area(chunks: Iterable[MeshChunk]) -> float:
             cross = np.cross(v[t[:, 1]] - v[t[:, 0]], v[t[:, 2]] - v[t[:, 0]])
             total += 0.5 * float(np.linalg.norm(cross, axis=1).sum())
     return total
-
-
-def _mean(xs: Sequence[float]) -> float:
-    return float(sum(xs) / len(xs)) if xs else float("nan")

@@ -17,6 +17,7 @@ __all__ = [
     "Anchor",
     "BlockKey",
     "MeshChunk",
+    "NAMED_COLORS",
     "Plane",
     "PlaneLabel",
     "RaycastHit",
@@ -157,3 +158,21 @@ class RaycastHit:
     chunk_key: BlockKey | None = None
     plane_id: str = ""
     object_id: str = ""
+
+
+#: The colour names objects are described with, and a reference colour (uint8 RGB) for each: the
+#: object layer names a dominant colour by them, the synthetic generator paints objects with them.
+NAMED_COLORS: dict[str, tuple[int, int, int]] = {
+    "red": (200, 30, 30),
+    "orange": (235, 120, 20),
+    "yellow": (230, 200, 30),
+    "green": (40, 150, 50),
+    "cyan": (30, 180, 190),
+    "blue": (30, 60, 200),
+    "purple": (120, 45, 160),
+    "pink": (235, 120, 170),
+    "brown": (110, 65, 30),
+    "white": (235, 235, 235),
+    "black": (30, 30, 30),
+    "gray": (128, 128, 128),
+}

@@ -19,27 +19,15 @@ import trimesh
 
 from sora_sdk.core.errors import InvalidArgumentError
 from sora_sdk.core.geometry import Pose
-from sora_sdk.core.scene import PlaneLabel
+from sora_sdk.core.scene import NAMED_COLORS, PlaneLabel
 
 from ._ground_truth import GroundTruthObject, GroundTruthPlane, SyntheticRoom
 
 __all__ = ["OBJECT_CLASSES", "OBJECT_COLORS", "generate_room", "orbit_axes_m", "rearrange_room"]
 
-#: Colour names and the albedo (uint8 RGB) objects of that name are painted with.
-OBJECT_COLORS: dict[str, tuple[int, int, int]] = {
-    "red": (200, 30, 30),
-    "orange": (235, 120, 20),
-    "yellow": (230, 200, 30),
-    "green": (40, 150, 50),
-    "cyan": (30, 180, 190),
-    "blue": (30, 60, 200),
-    "purple": (120, 45, 160),
-    "pink": (235, 120, 170),
-    "brown": (110, 65, 30),
-    "white": (235, 235, 235),
-    "black": (30, 30, 30),
-    "gray": (128, 128, 128),
-}
+#: Colour names and the albedo (uint8 RGB) objects of that name are painted with: the names the
+#: object layer describes colours by (``core.scene.NAMED_COLORS``).
+OBJECT_COLORS: dict[str, tuple[int, int, int]] = NAMED_COLORS
 
 #: Object class labels, each a distinct shape.
 OBJECT_CLASSES: tuple[str, ...] = (

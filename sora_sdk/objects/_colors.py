@@ -11,23 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from sora_sdk.core.scene import NAMED_COLORS
+
 __all__ = ["PALETTE", "color_name", "dominant_color"]
 
 #: Names and reference colours (uint8 RGB); names match the dialogue layer's colour words.
-PALETTE: dict[str, tuple[int, int, int]] = {
-    "red": (200, 30, 30),
-    "orange": (235, 120, 20),
-    "yellow": (230, 200, 30),
-    "green": (40, 150, 50),
-    "cyan": (30, 180, 190),
-    "blue": (30, 60, 200),
-    "purple": (120, 45, 160),
-    "pink": (235, 120, 170),
-    "brown": (110, 65, 30),
-    "white": (235, 235, 235),
-    "black": (30, 30, 30),
-    "gray": (128, 128, 128),
-}
+PALETTE: dict[str, tuple[int, int, int]] = NAMED_COLORS
 
 # Hue sectors (degrees, start of each) of the saturated colour names; pink and brown are told from red
 # and orange by saturation and brightness below.

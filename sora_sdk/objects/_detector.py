@@ -45,7 +45,6 @@ from scipy.special import expit
 
 from sora_sdk.core.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
 
-from ._lift import lift_detections  # noqa: F401 - kept importable from here for sora_sdk.session._objects
 from ._types import Detection2D
 
 __all__ = [

@@ -25,16 +25,16 @@ from __future__ import annotations
 import dataclasses
 import statistics
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from sora_sdk.bench._report import Metric, Report, machine_info
+from sora_sdk.bench._rooms import ROOM_OFFSETS_M, LazyFrames, between, mean, shifted, side_by_side
 from sora_sdk.core.config import MapperConfig
-from sora_sdk.core.geometry import Intrinsics, Pose
-from sora_sdk.core.sensors import CameraFrame
-from sora_sdk.datasets import SyntheticRoom, generate_room, orbit_trajectory, render, synthetic_intrinsics
+from sora_sdk.core.geometry import Pose
+from sora_sdk.datasets import generate_room, orbit_trajectory, render, synthetic_intrinsics
 from sora_sdk.mapping import Mapper, PlaneTracker
 
 from ._boxes import UpBox, box_iou
@@ -44,8 +44,6 @@ from ._tracker import ObjectTracker
 
 __all__ = ["bench_objects", "objects_report"]
 
-#: Where rooms 1-3 sit relative to room 0 (the same layout as ``sora bench mapping``).
-ROOM_OFFSETS_M = ((6.0, 0.0, 0.0), (0.0, 5.0, 0.0), (6.0, 5.0, 0.0))
 #: The aim for one update on a room-sized map (5 x 4 m, 12 objects), milliseconds.
 UPDATE_AIM_MS = 100.0
 
@@ -97,7 +95,7 @@ def objects_report(
     full_ms: dict[str, list[float]] = {"explore": [], "revisit": []}
     chunks_changed: dict[str, list[int]] = {"explore": [], "revisit": []}
     loop = render(rooms[0], orbit_trajectory(rooms[0], n_loop), intr)
-    revisit = render(rooms[0], _between(rooms[0], n_loop, revisits), intr)
+    revisit = render(rooms[0], between(rooms[0], n_loop, revisits), intr)
     for phase, batch, step in (("explore", loop, every), ("revisit", revisit, 1)):
         for i, frame in enumerate(batch):
             small.mapper.integrate(frame)
@@ -111,13 +109,13 @@ def objects_report(
                 t0 = _clock()
                 d.discover(small.mapper.chunks, small.planes.planes, changed=changed if disc is not None else None)
                 times.append((_clock() - t0) * 1000.0)
-    speedup = _mean(full_ms["revisit"]) / _mean(inc_ms["revisit"])
+    speedup = mean(full_ms["revisit"]) / mean(inc_ms["revisit"])
     report.add(
         Metric(
             "discovery_incremental",
             "(a) full / incremental discovery, revisiting",
-            _mean(inc_ms["revisit"]),
-            _mean(full_ms["revisit"]),
+            mean(inc_ms["revisit"]),
+            mean(full_ms["revisit"]),
             "ms/update",
             speedup,
             3.0,
@@ -125,14 +123,14 @@ def objects_report(
             ratio_is="baseline / value (speed-up)",
             note=(
                 f"Room 0 revisited frame by frame after a {n_loop}-frame loop; exploring (update every {every} "
-                f"frames): {_mean(inc_ms['explore']):.0f} ms vs {_mean(full_ms['explore']):.0f} ms "
-                f"({_mean(full_ms['explore']) / _mean(inc_ms['explore']):.1f}x)."
+                f"frames): {mean(inc_ms['explore']):.0f} ms vs {mean(full_ms['explore']):.0f} ms "
+                f"({mean(full_ms['explore']) / mean(inc_ms['explore']):.1f}x)."
             ),
             details={
-                "explore_incremental_ms": _mean(inc_ms["explore"]),
-                "explore_full_ms": _mean(full_ms["explore"]),
-                "chunks_changed_explore": _mean(chunks_changed["explore"]),
-                "chunks_changed_revisit": _mean(chunks_changed["revisit"]),
+                "explore_incremental_ms": mean(inc_ms["explore"]),
+                "explore_full_ms": mean(full_ms["explore"]),
+                "chunks_changed_explore": mean(chunks_changed["explore"]),
+                "chunks_changed_revisit": mean(chunks_changed["revisit"]),
                 "chunks": len(small.mapper.chunks),
             },
         )
@@ -140,11 +138,11 @@ def objects_report(
 
     # (b) the same revisits with the object mapper, on room 0's map and on rooms 0-3's.
     log(f"(b) rooms 0-3: {len(rooms) * n_loop} frames ...")
-    world = _side_by_side(rooms)
+    world = side_by_side(rooms)
     large = _Map(cfg)
     for k, room in enumerate(rooms):
         offset = (0.0, 0.0, 0.0) if k == 0 else ROOM_OFFSETS_M[k - 1]
-        for frame in _lazy(world, [_shifted(p, offset) for p in orbit_trajectory(room, n_loop)], intr):
+        for frame in LazyFrames(world, [shifted(p, offset) for p in orbit_trajectory(room, n_loop)], intr):
             large.mapper.integrate(frame)
         large.update_planes()
     small_om, large_om = ObjectMapper(), ObjectMapper()
@@ -153,7 +151,7 @@ def objects_report(
     log(f"(b) {revisits} revisits on both maps ...")
     small_ms: list[float] = []
     large_ms: list[float] = []
-    more = render(world, _between(rooms[0], n_loop, revisits, offset=0.25), intr)
+    more = render(world, between(rooms[0], n_loop, revisits, offset=0.25), intr)
     for i, frame in enumerate(more):
         pair = ((small, small_om, small_ms), (large, large_om, large_ms))
         for m, om, times in pair if i % 2 == 0 else pair[::-1]:
@@ -173,8 +171,8 @@ def objects_report(
         Metric(
             "update_vs_map_size",
             f"(b) object update, {len(large.mapper.chunks) / max(len(small.mapper.chunks), 1):.1f}x map",
-            _mean(large_ms),
-            _mean(small_ms),
+            mean(large_ms),
+            mean(small_ms),
             "ms/update",
             statistics.median(b / a for a, b in zip(small_ms, large_ms, strict=True)),
             1.5,
@@ -215,7 +213,7 @@ def objects_report(
     )
 
     # (d) the absolute cost on the room-sized map.
-    mean_small = _mean(small_ms)
+    mean_small = mean(small_ms)
     report.add(
         Metric(
             "update_ms",
@@ -286,48 +284,10 @@ def _association(n: int, repeats: int = 5) -> tuple[float, float]:
     return statistics.median(gated), statistics.median(naive)
 
 
-def _between(room: SyntheticRoom, n_loop: int, count: int, offset: float = 0.5) -> list[Pose]:
-    """``count`` poses spread over the room's loop, ``offset`` of a loop step off the explored ones."""
-    step = 2.0 * np.pi / n_loop
-    every = n_loop / count
-    return [
-        orbit_trajectory(room, 1, start_angle_rad=-np.pi / 2 + (np.floor(i * every) + offset) * step)[0]
-        for i in range(count)
-    ]
-
-
-def _shifted(pose: Pose, offset_m: Sequence[float]) -> Pose:
-    m = pose.matrix.copy()
-    m[:3, 3] += np.asarray(offset_m, dtype=np.float64)
-    return Pose(m)
-
-
-def _side_by_side(rooms: Sequence[SyntheticRoom]) -> SyntheticRoom:
-    """One triangle soup to render: room 0 where it is, room k + 1 moved by ``ROOM_OFFSETS_M[k]``."""
-    offsets = [np.zeros(3), *(np.asarray(o, dtype=np.float64) for o in ROOM_OFFSETS_M)]
-    first = np.cumsum([0] + [len(r.vertices) for r in rooms])
-    return dataclasses.replace(
-        rooms[0],
-        vertices=np.concatenate([r.vertices + o for r, o in zip(rooms, offsets, strict=True)]),
-        triangles=np.concatenate([r.triangles + f for r, f in zip(rooms, first, strict=False)]).astype(np.int32),
-        triangle_colors=np.concatenate([r.triangle_colors for r in rooms]),
-        triangle_elements=np.concatenate([r.triangle_elements for r in rooms]),
-    )
-
-
-def _lazy(world: SyntheticRoom, poses: Sequence[Pose], intrinsics: Intrinsics) -> Iterator[CameraFrame]:
-    for start in range(0, len(poses), 8):
-        yield from render(world, poses[start : start + 8], intrinsics)
-
-
 def _clock() -> float:
     """CPU seconds of this process: what the work costs, whatever else the host is busy with (the object layer
     runs on one thread)."""
     return time.process_time()
-
-
-def _mean(xs: Sequence[float]) -> float:
-    return float(sum(xs) / len(xs)) if xs else float("nan")
 
 
 def _as_dict(m: Metric) -> dict:

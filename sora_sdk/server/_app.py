@@ -177,6 +177,12 @@ async def create_server(config: SoraConfig | None = None) -> SoraServer:
     config = config or SoraConfig()
     executor = ThreadPoolExecutor(max_workers=config.server.resolved_workers(), thread_name_prefix="sora-work")
     verifier = load_verifier(config)
+    if config.objects.enabled and config.objects.detector_model:
+        # Load (and check) the detector once, off the event loop: a wrong model fails the start, and
+        # sessions and capability calls later find it loaded.
+        from ..session._objects import shared_detector
+
+        await asyncio.get_running_loop().run_in_executor(executor, shared_detector, config.objects)
     sessions = SessionManager(config, executor, verifier)
     interceptors: list[grpc.aio.ServerInterceptor] = []
     if verifier is not None:

@@ -40,6 +40,6 @@ def shared_detector(cfg: ObjectsConfig) -> Any | None:
 
 def detect_and_lift(detector: Any, frame: CameraFrame, up_world: np.ndarray) -> list[Detection3D]:
     """Runs the detector on the frame's colour image and lifts what it finds into the world frame."""
-    from ..objects._detector import lift_detections
+    from ..objects._lift import lift_detections
 
     return lift_detections(detector.detect(frame.color), frame, up_world=up_world)

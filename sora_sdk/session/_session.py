@@ -152,8 +152,8 @@ class Session:
         self._last_detect = -np.inf
         self._last_objects = -np.inf
         self._objects_dirty = False
-        # Chunks changed since the last object update (None: look at everything, e.g. after a map load).
-        self._objects_changed: set[Any] | None = set()
+        # Chunks changed since the last object update; empty: the object mapper compares every chunk's version.
+        self._objects_changed: set[Any] = set()
         #: Held while the object mapper updates or answers a query (it is not thread-safe).
         self.objects_lock = asyncio.Lock()
         loop = asyncio.get_running_loop()
@@ -334,7 +334,7 @@ class Session:
             await self._update_planes(list(state.chunks), reset=True)
             if self.objects is not None:
                 self.objects.reset()  # rediscovered on the loaded map
-                self._objects_changed = None
+                self._objects_changed.clear()
                 await self._update_objects()
         return position
 
@@ -521,9 +521,8 @@ class Session:
                 self.scene.commit(delta)
                 await self._update_planes([c.key for c in update.upserted] + list(update.removed))
                 self._objects_dirty = True
-                if self._objects_changed is not None:
-                    self._objects_changed.update(c.key for c in update.upserted)
-                    self._objects_changed.update(update.removed)
+                self._objects_changed.update(c.key for c in update.upserted)
+                self._objects_changed.update(update.removed)
             if self.objects is not None and (self._objects_dirty or self._detections):
                 due = time.monotonic() - self._last_objects >= self.config.objects.interval_s
                 if objects_now or due:
@@ -600,7 +599,8 @@ class Session:
                 self._detecting = False
             self._detections.extend(lifted)
             del self._detections[:-256]  # bounded if object updates stall
-            self._dirty = self._dirty or bool(lifted)
+            if lifted:
+                self._queue_changed.set()  # wakes an idle pipeline worker to fuse them
 
     async def _update_planes(self, changed: list[Any], *, reset: bool = False) -> None:
         """Re-fits the planes the changed chunks belong to and commits them as their own version."""

@@ -10,27 +10,6 @@ import pytest
 from sora_sdk import NotFoundError
 from sora_sdk.client import SoraClient
 from sora_sdk.dialogue import MemoryStore
-from sora_sdk.server import create_server
-from tests.conftest import test_config
-
-TOKENS = """
-[[tokens]]
-token = "ana-0123456789abcdef"
-principal = "ana"
-
-[[tokens]]
-token = "ben-0123456789abcdef"
-principal = "ben"
-"""
-
-
-@pytest.fixture
-async def auth_server(tmp_path: Path):
-    tokens = tmp_path / "tokens.toml"
-    tokens.write_text(TOKENS)
-    running = await create_server(test_config(server={"auth_tokens_file": str(tokens)}))
-    yield running
-    await running.stop(0.2)
 
 
 def _maps(server) -> list[Path]:

@@ -20,18 +20,7 @@ from sora_sdk.core.geometry import Intrinsics, Pose
 from sora_sdk.core.sensors import CameraFrame
 from sora_sdk.server import SoraServer, create_server
 from sora_sdk.server._quota import QuotaLimits, Quotas, TokenBucket, client_key
-from tests.conftest import test_config
-
-TOKENS = """
-[[tokens]]
-token = "ana-0123456789abcdef"
-principal = "ana"
-
-[[tokens]]
-token = "ben-0123456789abcdef"
-principal = "ben"
-"""
-ANA, BEN = "ana-0123456789abcdef", "ben-0123456789abcdef"
+from tests.conftest import ANA, BEN, auth_config, test_config
 
 
 def _frames(n: int, *, start: int = 0, size: tuple[int, int] = (32, 24)) -> list[CameraFrame]:
@@ -46,9 +35,7 @@ def _frames(n: int, *, start: int = 0, size: tuple[int, int] = (32, 24)) -> list
 
 @contextlib.asynccontextmanager
 async def _server(tmp_path: Path, **server: object) -> AsyncIterator[SoraServer]:
-    tokens = tmp_path / "tokens.toml"
-    tokens.write_text(TOKENS)
-    running = await create_server(test_config(server={"auth_tokens_file": str(tokens), **server}))
+    running = await create_server(auth_config(tmp_path, **server))
     try:
         yield running
     finally:

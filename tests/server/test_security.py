@@ -13,30 +13,6 @@ from sora_sdk.client import SoraClient
 from sora_sdk.server import create_server
 from tests.conftest import test_config
 
-TOKENS = """
-[[tokens]]
-token = "ana-0123456789abcdef"
-principal = "ana"
-
-[[tokens]]
-token = "ben-0123456789abcdef"
-principal = "ben"
-
-[[tokens]]
-token = "old-0123456789abcdef"
-principal = "ana"
-expires = 2020-01-01T00:00:00Z
-"""
-
-
-@pytest.fixture
-async def auth_server(tmp_path: Path):
-    tokens = tmp_path / "tokens.toml"
-    tokens.write_text(TOKENS)
-    running = await create_server(test_config(server={"auth_tokens_file": str(tokens)}))
-    yield running
-    await running.stop(0.2)
-
 
 async def test_every_method_needs_a_valid_token(auth_server, tum_frames) -> None:
     target = f"127.0.0.1:{auth_server.port}"
