@@ -54,7 +54,9 @@ def describe_objects(scene: Any) -> list[str]:
         if r.predicate == scene_pb2.RELATION_TYPE_ON:
             target = r.object_id
             label = plane_label.get(planes.get(target, 0), "")
-            on[r.subject_id] = names.get(target) or (label if label not in ("", "other", "unspecified") else "surface")
+            if label in ("", "other", "unspecified"):
+                label = "raised surface"  # a shelf board or ledge: no floor, table or seat
+            on[r.subject_id] = names.get(target) or label
     lines = []
     for o in sorted(scene.objects, key=lambda o: o.object_id):
         c = o.box.pose_world_box.position_m

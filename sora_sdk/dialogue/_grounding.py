@@ -226,7 +226,8 @@ def direction_phrase(position_world_m: Sequence[float], scene: SceneSummary) -> 
 
 
 def support_phrase(obj: ObjectSummary, scene: SceneSummary) -> str:
-    """ "on the table" from the object's support or an "on" relation ("" when unknown)."""
+    """ "on the table" from the object's support or an "on" relation ("" when unknown; "on a raised
+    surface" for a support plane labelled other)."""
     label = obj.support_label
     if not label and obj.support_id:
         label = _label_of(obj.support_id, scene)
@@ -235,6 +236,8 @@ def support_phrase(obj: ObjectSummary, scene: SceneSummary) -> str:
             if s == obj.object_id and p == "on":
                 label = _label_of(o, scene)
                 break
+    if label == "other":  # a horizontal plane that is no floor, table or seat: a shelf board, a ledge
+        return "on a raised surface"
     return f"on the {label}" if label else ""
 
 

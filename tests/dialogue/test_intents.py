@@ -57,3 +57,21 @@ def test_a_stated_name_is_remembered_whatever_the_name(embedder: Embedder, tmp_p
     assert {n: engine.classify(f"my name is {n}").name for n in names} == dict.fromkeys(names, "remember")
     assert engine.classify("what's my name?").name == "recall"
     assert engine.classify("do you remember my name").name == "recall"
+
+
+def test_objects_on_an_unnamed_plane_are_on_a_raised_surface() -> None:
+    """A shelf board is a plane labelled "other": the avatar must not say "on the other"."""
+    from sora_sdk.core.avatar import ObjectSummary, PlaneSummary, SceneSummary
+    from sora_sdk.dialogue._grounding import support_phrase
+
+    fields = {f: 0 for f in ("mesh_chunks", "mesh_triangles", "frames_integrated")}
+    scene = SceneSummary(
+        **fields, surface_area_m2=0.0, extent_min_m=(0.0, 0.0, 0.0), extent_max_m=(1.0, 1.0, 1.0),
+        planes=(("p1", "other", 0.3), ("p2", "table", 1.0)), objects=(), gaze_target="", gaze_dwell_s=0.0,
+        plane_details=(PlaneSummary("p1", "other", 0.3, (0, 0, 0.8), (0, 0, 1)),
+                       PlaneSummary("p2", "table", 1.0, (0, 0, 0.75), (0, 0, 1))),
+    )  # fmt: skip
+    on_shelf = ObjectSummary("o1", "red mug", (0, 0, 0.9), (0.1, 0.1, 0.1), "red", "p1", "other", 1.0, 0.0, 0.0)
+    on_table = ObjectSummary("o2", "blue can", (1, 0, 0.8), (0.1, 0.1, 0.1), "blue", "p2", "table", 1.0, 0.0, 0.0)
+    assert support_phrase(on_shelf, scene) == "on a raised surface"
+    assert support_phrase(on_table, scene) == "on the table"
