@@ -10,11 +10,14 @@ plus the TUM fr1/desk frames in ``tests/data`` when the source tree is at hand. 
 (b) mesh update vs explored area: revisit frames in room 0, each fused and followed by
     :meth:`Mapper.update_mesh`, on a map of room 0 alone and on a map of room 0 plus three more
     rooms (4x the explored surface). The rooms are closed and 1 m apart, so the revisit frames see
-    exactly the same surfaces in both maps and only the size of the map differs. (Exploring more
+    exactly the same surfaces in both maps and only the size of the map differs; room 0 is meshed
+    after each of its frames in both, so both hold the same published voxels. (Exploring more
     of the *same* room would also put more surface into the blocks the revisit frames touch, which
     is more work per block, not a cost of the map's size.)
 (c) incremental vs full: (b)'s update per frame against one ``extract_triangle_mesh()`` of the
-    same volume, on the room-sized map (and, in the details, on the four-room map).
+    same volume, on the room-sized map (and, in the details, on the four-room map). The maps re-mesh
+    with the default ``remesh_tolerance_voxels``; the details also time the exact update
+    (tolerance 0) on a third map of the same room fed the same frames, interleaved with the others.
 (d) bytes streamed: chunk upserts encoded as the server sends them (``encode_chunk``) while
     exploring room 0, against resending the whole mesh at every update.
 (e) peak memory: the process's peak RSS against its RSS before the bench.
@@ -22,6 +25,7 @@ plus the TUM fr1/desk frames in ``tests/data`` when the source tree is at hand. 
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import statistics
 import time
@@ -81,6 +85,7 @@ def run_mapping(frames: int = 40, *, log: Callable[[str], None] = print, tum_dir
             "voxel_m": cfg.voxel_size_m,
             "block_res": cfg.block_resolution,
             "block_budget": cfg.block_budget,
+            "remesh_tolerance_voxels": cfg.remesh_tolerance_voxels,
         },
     )
 
@@ -114,20 +119,32 @@ def run_mapping(frames: int = 40, *, log: Callable[[str], None] = print, tum_dir
     # the full extractions between them), so that a busy host slows both sides alike.
     log(f"(b, d) room 0: {n_loop} frames, mesh update after each ...")
     small = _explore(cfg, [loop0], stream=True)
+    # The same room re-meshed exactly (tolerance 0), for (c)'s details; a budget of twice its blocks
+    # is never full, and keeps a third grid's preallocation small.
+    exact_cfg = dataclasses.replace(cfg, remesh_tolerance_voxels=0.0, block_budget=max(2 * small.blocks, 1024))
+    exact = _explore(exact_cfg, [loop0], stream=False)
     del loop0
     log(f"(b) rooms 0-3: {len(rooms) * n_loop} frames ...")
-    large = _explore(cfg, [LazyFrames(world, poses, intr) for poses in loops], stream=False)
-    assert small.mapper is not None and large.mapper is not None
-    log(f"(b, c) {n_revisit} revisits on both maps, full extractions between them ...")
+    # Room 0 meshed after every frame as in the room map, so that its published voxels (what a
+    # revisit is compared with, at a tolerance > 0) are the same in both maps.
+    large = _explore(cfg, [LazyFrames(world, poses, intr) for poses in loops], stream=False, per_frame=1)
+    assert small.mapper is not None and large.mapper is not None and exact.mapper is not None
+    log(f"(b, c) {n_revisit} revisits on the three maps, full extractions between them ...")
     small_ms: list[float] = []
     large_ms: list[float] = []
+    exact_ms: list[float] = []
     small_meshed: list[int] = []
     large_meshed: list[int] = []
+    exact_meshed: list[int] = []
     small_full_ms: list[float] = []
     small_triangles = 0
-    sides = ((small.mapper, small_ms, small_meshed), (large.mapper, large_ms, large_meshed))
+    sides = [
+        (small.mapper, small_ms, small_meshed),
+        (large.mapper, large_ms, large_meshed),
+        (exact.mapper, exact_ms, exact_meshed),
+    ]
     for i, frame in enumerate(revisit):
-        for mapper, times, meshed in sides if i % 2 == 0 else sides[::-1]:
+        for mapper, times, meshed in sides[i % 3 :] + sides[: i % 3]:  # each goes first in turn
             ms, blocks = _update_after(mapper, frame)
             times.append(ms)
             meshed.append(blocks)
@@ -135,7 +152,7 @@ def run_mapping(frames: int = 40, *, log: Callable[[str], None] = print, tum_dir
             ms, small_triangles = _full_extraction(small.mapper, cfg)
             small_full_ms.append(ms)
     large_full_ms, large_triangles = _full_extraction(large.mapper, cfg)
-    small.mapper = large.mapper = None  # each grid holds its whole block budget
+    small.mapper = large.mapper = exact.mapper = None  # each grid holds its whole block budget
     gc.collect()
 
     area_ratio = large.area_m2 / max(small.area_m2, 1e-9)
@@ -167,25 +184,34 @@ def run_mapping(frames: int = 40, *, log: Callable[[str], None] = print, tum_dir
             },
         )
     )
+    full_ms = statistics.median(small_full_ms)
     report.add(
         Metric(
             "incremental_vs_full",
             "(c) full re-extraction / incremental update",
             mean(small_ms),
-            statistics.median(small_full_ms),
+            full_ms,
             "ms",
-            statistics.median(small_full_ms) / mean(small_ms),
+            full_ms / mean(small_ms),
             10.0,
             "min",
             ratio_is="baseline / value (speed-up)",
             note=(
                 f"Room-sized map: full extraction of {small_triangles:,} triangles (median of {len(small_full_ms)}) vs "
-                "the mean update "
-                f"per revisit frame; four rooms: {large_full_ms:.0f} ms vs {mean(large_ms):.0f} ms "
-                f"({large_full_ms / mean(large_ms):.1f}x)."
+                f"the mean update per revisit frame at remesh_tolerance_voxels={cfg.remesh_tolerance_voxels:g} "
+                f"({mean(small_meshed):.0f} blocks meshed); exact update (tolerance 0) {mean(exact_ms):.0f} ms, "
+                f"{mean(exact_meshed):.0f} blocks ({full_ms / mean(exact_ms):.1f}x); four rooms: "
+                f"{large_full_ms:.0f} ms vs {mean(large_ms):.0f} ms ({large_full_ms / mean(large_ms):.1f}x)."
             ),
             details={
                 "room_full_triangles": small_triangles,
+                "room_blocks_meshed_per_frame": mean(small_meshed),
+                "exact_update_ms": mean(exact_ms),
+                "exact_blocks_meshed_per_frame": mean(exact_meshed),
+                "exact_ratio": full_ms / mean(exact_ms),
+                "median_paired_update_ratio_exact_over_tolerant": statistics.median(
+                    e / t for t, e in zip(small_ms, exact_ms, strict=True)
+                ),
                 "four_rooms_full_ms": large_full_ms,
                 "four_rooms_full_triangles": large_triangles,
                 "four_rooms_update_ms": mean(large_ms),
@@ -256,7 +282,8 @@ def run_mapping(frames: int = 40, *, log: Callable[[str], None] = print, tum_dir
             note=(
                 "Baseline: RSS before the bench (interpreter, libraries). Open3D allocates a grid's whole block "
                 f"budget up front ({grid_mib:.0f} MiB here) and two grids are alive at a time (Mapper and bare "
-                "grid; room map and four-room map), plus the frames."
+                "grid; room map and four-room map, beside a third with twice the room's blocks for (c)'s exact "
+                "update), plus the frames and each map's published voxels (8 B per voxel of its blocks)."
             ),
             details={"rss_end_mib": current_rss_mb(), "grid_preallocated_mib": grid_mib},
         )
@@ -344,22 +371,25 @@ class _Explored:
     chunks_sent: int = 0
 
 
-def _explore(cfg: MapperConfig, batches: Sequence[Iterable[CameraFrame]], *, stream: bool) -> _Explored:
-    """Fuse the frames; with ``stream``, update the mesh after every frame and count the bytes a
-    subscriber gets, else once per batch."""
+def _explore(
+    cfg: MapperConfig, batches: Sequence[Iterable[CameraFrame]], *, stream: bool, per_frame: int = 0
+) -> _Explored:
+    """Fuse the frames; update the mesh after every frame of the first ``per_frame`` batches (all with
+    ``stream``, counting the bytes a subscriber gets), else once per batch."""
     mapper = Mapper(cfg)
     sizes: dict[BlockKey, int] = {}
     update_ms: list[float] = []
     upsert_bytes = full_bytes = sent = updates = 0
-    for batch in batches:
+    for b, batch in enumerate(batches):
+        each = stream or b < per_frame
         for frame in batch:
             mapper.integrate(frame)
-            if not stream:
+            if not each:
                 continue
             t0 = time.perf_counter()
             update = mapper.update_mesh()
             update_ms.append((time.perf_counter() - t0) * 1000.0)
-            if update.empty:
+            if update.empty or not stream:
                 continue
             updates += 1
             for chunk in update.upserted:
@@ -369,7 +399,7 @@ def _explore(cfg: MapperConfig, batches: Sequence[Iterable[CameraFrame]], *, str
                 sizes.pop(key, None)
             sent += len(update.upserted)
             full_bytes += sum(sizes.values())
-        if not stream:
+        if not each:
             mapper.update_mesh()
     return _Explored(
         mapper,

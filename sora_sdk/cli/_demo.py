@@ -23,7 +23,7 @@ from ..core.sensors import EyeGazeSample
 from ..datasets import generate_room, orbit_trajectory, render
 from ..server import create_server
 from ._picture import render_mesh_picture
-from ._replay import scene_json, watch_into
+from ._replay import one_shot, scene_json, watch_into
 
 __all__ = ["run_demo"]
 
@@ -82,7 +82,7 @@ async def run_demo(args: argparse.Namespace, config: SoraConfig) -> int:
     frames = render(room, orbit_trajectory(room, n_frames=args.frames), intr)
     _say(f"    {len(frames)} frames of {w}x{h} in {time.perf_counter() - t_start:.1f} s")
 
-    running = await create_server(config)
+    running = await create_server(one_shot(config))
     _say(f"2/5 embedded Sora server on 127.0.0.1:{running.port} (CPU: the embedded defaults)")
     try:
         async with SoraClient(f"127.0.0.1:{running.port}") as client:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -19,7 +20,12 @@ from ..client._codec import encode_sensor_item
 from ..core.config import SoraConfig
 from ..datasets import RecordingReader, RecordingWriter, is_recording, open_dataset
 
-__all__ = ["embedded_or_remote", "run_record", "run_replay", "scene_json", "watch_into"]
+__all__ = ["embedded_or_remote", "one_shot", "run_record", "run_replay", "scene_json", "watch_into"]
+
+
+def one_shot(config: SoraConfig) -> SoraConfig:
+    """An embedded server for one command: its sessions are not kept on disk for a later start."""
+    return dataclasses.replace(config, session=dataclasses.replace(config.session, autosave_interval_s=0.0))
 
 
 @contextlib.asynccontextmanager
@@ -32,7 +38,7 @@ async def embedded_or_remote(config: SoraConfig, server: str | None) -> AsyncIte
         return
     from ..server import create_server
 
-    running = await create_server(config)
+    running = await create_server(one_shot(config))
     try:
         async with SoraClient(f"127.0.0.1:{running.port}") as client:
             yield client

@@ -51,6 +51,11 @@ class MapperConfig:
     depth_max_m: float = _opt(4.0, "depth readings farther than this are ignored")
     mesh_interval_s: float = _opt(0.25, "how often dirty blocks are re-meshed")
     weight_threshold: float = _opt(1.0, "voxels observed less than this are not meshed")
+    remesh_tolerance_voxels: float = _opt(
+        0.0,
+        "a chunk is re-meshed only where the TSDF moved by more than this many voxels (or voxels were newly "
+        "observed, or colour moved by more than 4 levels) since it was meshed; 0 re-meshes every change exactly",
+    )
     device: str = _opt("auto", "compute device: auto (CUDA when present), cpu, cuda:0 …")
     odometry_max_translation_m: float = _opt(
         0.3, "server odometry: a frame-to-frame jump beyond this is reported as tracking loss"
@@ -82,6 +87,11 @@ class SessionConfig:
     max_sessions: int = _opt(64, "sessions a server holds at once")
     idle_timeout_s: float = _opt(0.0, "close a session with no client for this long; 0 keeps it")
     camera_hands: bool = _opt(True, "run MediaPipe Hands on colour frames (skips frames while busy)")
+    autosave_interval_s: float = _opt(
+        10.0,
+        "save each changed session's map and anchors this often, so a crash loses at most this much and a "
+        "restarted server restores its sessions; 0 keeps sessions in memory only",
+    )
 
 
 @dataclass(frozen=True)
@@ -109,11 +119,17 @@ class DialogueConfig:
     memory_file: str = _opt("memory.sqlite", "per-user memory store, relative to server.data_dir")
     realtime_speech: bool = _opt(True, "pace speech chunks at playback speed (interrupts cut where the user is)")
     end_of_turn_silence_s: float = _opt(0.4, "pause that ends the user's spoken turn (the VAD's hangover), seconds")
+    incremental_recognition: bool = _opt(
+        True, "recognise the user's speech while they speak, so only the last step is left when they stop"
+    )
     speculate_after_s: float = _opt(
-        0.12, "pause after which the utterance so far is recognised before the turn ends, seconds; 0: off"
+        0.06, "pause after which the utterance so far is recognised before the turn ends, seconds; 0: off"
     )
     complete_sentence_end_s: float = _opt(
-        0.0, "when > 0: a turn heard as a complete scene-grammar sentence ends after this pause, seconds"
+        0.12,
+        "a turn heard as a complete scene-grammar sentence the grammar does not continue ends after this "
+        "pause instead of end_of_turn_silence_s, seconds (a user who pauses that long after one and goes on "
+        "starts a new turn); 0: always wait for end_of_turn_silence_s",
     )
     warm_up: bool = _opt(True, "load the engine's models when a conversation opens (the recogniser: on first audio)")
 

@@ -4,14 +4,17 @@ pocketsphinx's general language model recognises little of short scene questions
 the red cup on the table" → "the goal"); a JSGF grammar of question templates filled with the scene's
 object, colour and plane words recognises most of them in tens of milliseconds. The same templates are
 compiled into a Python regex over words so the recogniser can tell a complete grammar sentence from a
-partial path (pocketsphinx returns its best partial hypothesis when no final state was reached).
+partial path (pocketsphinx returns its best partial hypothesis when no final state was reached), and into a
+second regex that tells whether a longer sentence starts with a given one ("how far is the green plant" →
+"… from the red mug"): the end of turn uses it to wait when the user may not be done.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from ..core.avatar import SceneSummary
 
@@ -50,6 +53,8 @@ _RULES: dict[str, list[str]] = {
     ],
 }  # fmt: skip
 _MEMORY_WITH_NAME = ["my name is <name>", "call me <name>"]
+# Stands for "one more word" in the prefix regex (a character no word of the grammar contains).
+_MORE = "\x00 "
 _TOP = ["question", "command", "social", "memory"]
 
 
@@ -76,11 +81,26 @@ class SceneGrammar:
     jsgf: str
     pattern: re.Pattern[str]
     words: frozenset[str]
+    # the source of the prefix regex behind continues(), compiled on first use (as long again to compile
+    # as ``pattern``, and only the grammar the recogniser decodes with needs it)
+    _prefixes: str = field(default="", repr=False, compare=False)
 
     def accepts(self, text: str) -> bool:
         """Whether ``text`` is a complete sentence of the grammar (case and punctuation ignored)."""
         words = label_words(text)
         return bool(words) and self.pattern.fullmatch(" ".join(words) + " ") is not None
+
+    def continues(self, text: str) -> bool:
+        """Whether a longer sentence of the grammar starts with ``text`` ("how far is the green plant" can
+        go on with "from me"; "where is the red mug" cannot). Also true of a partial path ("where is the")."""
+        if not self._prefixes:
+            return False
+        words = label_words(text)
+        return self._prefix_pattern.fullmatch(" ".join(words) + (" " if words else "") + _MORE) is not None
+
+    @cached_property
+    def _prefix_pattern(self) -> re.Pattern[str]:
+        return re.compile(self._prefixes)
 
     @classmethod
     def from_scene(
@@ -140,20 +160,28 @@ class SceneGrammar:
         lines = ["#JSGF V1.0;", "grammar sora;", "public <utterance> = " + " | ".join(f"<{t}>" for t in top) + ";"]
         lines += [f"<{k}> = " + " | ".join(v) + ";" for k, v in rules.items()]
         jsgf = "\n".join(lines) + "\n"
-        pattern = re.compile(_to_regex("|".join(f"<{t}>" for t in top), rules))
+        top_expansion = "|".join(f"<{t}>" for t in top)
+        pattern = re.compile(_to_regex(top_expansion, rules))
         words = frozenset(w for alts in rules.values() for a in alts for w in re.findall(r"[a-z']+", a))
-        return cls(jsgf, pattern, words)
+        return cls(jsgf, pattern, words, _to_regex(top_expansion, rules, prefix=True))
 
 
-def _to_regex(expansion: str, rules: dict[str, list[str]], depth: int = 0) -> str:
-    """JSGF expansion → regex over words, each word followed by one space."""
+def _to_regex(expansion: str, rules: dict[str, list[str]], depth: int = 0, *, prefix: bool = False) -> str:
+    """JSGF expansion → regex over words, each word followed by one space.
+
+    prefix: the regex instead matches a sentence's first words followed by ``_MORE`` (there is at least one
+    more word): each word may also be ``_MORE`` at the end of the string, or nothing there (\\Z matches only
+    at the end, so the words it stands for can only be the ones after the text).
+    """
     if depth > 8:
         raise ValueError("grammar nests too deeply")
     out: list[str] = []
     for tok in re.findall(r"<\w+>|[\[\]()|]|[a-z']+", expansion):
         if tok.startswith("<"):
             alts = rules.get(tok[1:-1], [])
-            out.append("(?:" + "|".join(_to_regex(a, rules, depth + 1) for a in alts) + ")" if alts else "(?!)")
+            out.append(
+                "(?:" + "|".join(_to_regex(a, rules, depth + 1, prefix=prefix) for a in alts) + ")" if alts else "(?!)"
+            )
         elif tok == "[":
             out.append("(?:")
         elif tok == "]":
@@ -164,6 +192,8 @@ def _to_regex(expansion: str, rules: dict[str, list[str]], depth: int = 0) -> st
             out.append(")")
         elif tok == "|":
             out.append("|")
+        elif prefix:
+            out.append("(?:" + re.escape(tok) + " |" + re.escape(_MORE) + r"\Z|\Z)")
         else:
             out.append(re.escape(tok) + " ")
     return "(?:" + "".join(out) + ")"

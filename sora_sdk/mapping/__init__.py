@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from ._mapper import IntegrateResult, Mapper, MeshUpdate, PoseSource
 from ._mesher import BlockMesher, blocks_to_remesh
-from ._persistence import MAP_FORMAT, load_map, read_map, save_map
+from ._persistence import (
+    MAP_FORMAT,
+    load_map,
+    read_map,
+    remove_stale_temporaries,
+    save_map,
+    write_atomically,
+    write_map,
+)
 from ._volume import BlockVoxels, TsdfVolume, resolve_device
 
 __all__ = [
@@ -16,6 +24,9 @@ __all__ = [
     "load_map",
     "read_map",
     "save_map",
+    "remove_stale_temporaries",
+    "write_atomically",
+    "write_map",
     "BlockMesher",
     "BlockVoxels",
     "IntegrateResult",

@@ -2,6 +2,9 @@
 
 Per frame, :meth:`Mapper.integrate` is cheap (fuse, mark dirty blocks); periodically,
 :meth:`Mapper.update_mesh` re-meshes only what changed and says which chunks to send or drop.
+With ``remesh_tolerance_voxels`` > 0 the chunks are meshed from the published copy of the voxels
+(:mod:`._published`), which follows the live volume within that tolerance; ``update_mesh(exact=True)``,
+:meth:`Mapper.export_mesh` and :meth:`Mapper.remesh_all` publish every difference first.
 Every public method takes the mapper's lock, so a session may call them from executor threads.
 """
 
@@ -26,6 +29,7 @@ from sora_sdk.core.sensors import CameraFrame
 
 from ._mesher import BlockMesher, blocks_to_remesh
 from ._o3d import to_tensor
+from ._published import PublishedVoxels
 from ._volume import TsdfVolume
 
 __all__ = ["IntegrateResult", "Mapper", "MeshUpdate", "PoseSource"]
@@ -96,6 +100,8 @@ class Mapper:
         self._lock = threading.RLock()
         self._volume = TsdfVolume(self.config)
         self._mesher = BlockMesher(self.config)
+        # The voxels the chunks are meshed from; None: the live volume's (tolerance 0).
+        self._published_voxels = PublishedVoxels(self.config) if self.config.remesh_tolerance_voxels > 0 else None
         self._chunks: dict[BlockKey, MeshChunk] = {}
         self._dirty: list[np.ndarray] = []
         self._mesh_version = 0
@@ -111,6 +117,12 @@ class Mapper:
     @property
     def volume(self) -> TsdfVolume:
         return self._volume
+
+    @property
+    def published_voxels(self) -> PublishedVoxels | None:
+        """The copy of the voxels the chunks were meshed from; None when they are meshed from the
+        live volume (``remesh_tolerance_voxels`` = 0). Read-only use, under no lock: for tests and tools."""
+        return self._published_voxels
 
     @property
     def device(self) -> str:
@@ -240,15 +252,22 @@ class Mapper:
 
     # ------------------------------------------------------------------ meshing
 
-    def update_mesh(self) -> MeshUpdate:
+    def update_mesh(self, *, exact: bool = False) -> MeshUpdate:
         """Re-mesh the blocks changed since the last call (and the blocks whose apron reads them).
 
-        Returns every chunk change since the previous call, including those made internally
-        (server odometry brings the mesh up to date before tracking).
+        With ``remesh_tolerance_voxels`` > 0, only voxels that moved by more than the tolerance are
+        published and re-meshed; ``exact`` publishes every change, including the smaller ones left
+        by earlier updates, so the chunks become the live volume's surface (colour rounded to
+        uint8). Returns every chunk change since the previous call, including those made internally
+        (server odometry brings the mesh up to date before tracking; export publishes everything).
         """
         t0 = time.perf_counter()
         with self._lock:
-            meshed = self._remesh()
+            return self._hand_out(self._remesh(exact=exact), t0)
+
+    def _hand_out(self, meshed: int, t0: float) -> MeshUpdate:
+        """The chunk changes pending since the last update, as a MeshUpdate (they are then handed out)."""
+        with self._lock:
             upserted = list(self._pending_upserts.values())
             # A chunk made and dropped again between two calls was never seen: nothing to delete.
             removed = sorted(self._pending_removed & self._published)
@@ -264,16 +283,28 @@ class Mapper:
                 blocks_meshed=meshed,
             )
 
-    def _remesh(self) -> int:
-        """Re-mesh dirty blocks into ``_chunks`` and the pending change sets; returns blocks meshed."""
-        if not self._dirty:
+    def _remesh(self, *, exact: bool = False, everything: bool = False) -> int:
+        """Re-mesh dirty blocks into ``_chunks`` and the pending change sets; returns blocks meshed.
+
+        ``everything``: re-mesh every dirty block and its dependents, published changes or not.
+        """
+        published = self._published_voxels
+        if not self._dirty and not (exact and published is not None and published.stale_count):
             return 0
-        changed = np.concatenate(self._dirty)
+        changed = np.concatenate(self._dirty) if self._dirty else np.zeros((0, 3), np.int32)
         self._dirty.clear()
-        candidates = blocks_to_remesh(changed)
-        exists = self._volume.contains(candidates)
         version = self._mesh_version + 1
-        meshes = self._mesher.mesh_blocks(self._volume, candidates[exists], version)
+        if published is None:
+            candidates = blocks_to_remesh(changed)
+            exists = self._volume.contains(candidates)
+            meshes = self._mesher.mesh_blocks(self._volume, candidates[exists], version)
+        else:
+            # Only the blocks that read a voxel published now; evicted blocks' copies are dropped.
+            candidates = published.publish(self._volume, changed, exact=exact)
+            if everything:
+                candidates = np.unique(np.concatenate([candidates, blocks_to_remesh(changed)]), axis=0)
+            exists = published.contains(candidates)
+            meshes = self._mesher.mesh_blocks(published, candidates[exists], version)
         changes = 0
         for row in candidates:
             key: BlockKey = (int(row[0]), int(row[1]), int(row[2]))
@@ -309,6 +340,8 @@ class Mapper:
         self._pending_upserts.clear()
         self._pending_removed.clear()
         self._published.clear()
+        if self._published_voxels is not None:
+            self._published_voxels.clear()
 
     def restore(self, blocks: dict[str, np.ndarray]) -> MeshUpdate:
         """Replaces the volume with saved blocks and re-meshes everything.
@@ -324,11 +357,15 @@ class Mapper:
             return dataclasses.replace(update, removed=sorted((removed - kept) | set(update.removed)))
 
     def remesh_all(self) -> MeshUpdate:
-        """Mark every allocated block dirty and update (after loading a map, or for tests)."""
+        """Re-mesh every allocated block from the live volume's voxels, all published (after loading
+        a map, or for tests)."""
+        t0 = time.perf_counter()
         with self._lock:
+            if self._published_voxels is not None:
+                self._published_voxels.clear()
             self._dirty.append(self._volume.active_keys())
             self._dirty.append(np.array(list(self._chunks), dtype=np.int32).reshape(-1, 3))
-            return self.update_mesh()
+            return self._hand_out(self._remesh(exact=True, everything=True), t0)
 
     # ------------------------------------------------------------------ queries
 
@@ -387,13 +424,16 @@ class Mapper:
         return scene.render_depth(intrinsics, pose_world_camera, float("inf"))
 
     def export_mesh(self, path: str | Path) -> Path:
-        """Write the union of the chunks (shared vertices merged) as .ply, .glb or .obj."""
+        """Write the live volume's surface as .ply, .glb or .obj: the chunks (shared vertices merged)
+        after every change was published and re-meshed; the next :meth:`update_mesh` hands out the
+        chunks that this changed."""
         import trimesh
 
         path = Path(path)
         if path.suffix.lower() not in _EXPORT_SUFFIXES:
             raise InvalidArgumentError.field("path", f"suffix must be one of {', '.join(_EXPORT_SUFFIXES)}")
         with self._lock:
+            self._remesh(exact=True)
             chunks = list(self._chunks.values())
         if not chunks:
             raise FailedPreconditionError("the map has no surface to export yet")
@@ -422,6 +462,10 @@ class Mapper:
                 "frames_integrated": self._volume.frames_integrated,
                 "mesh_version": self._mesh_version,
                 "device": self.device,
+                # The published copy of the voxels (tolerance > 0): 8 B per voxel, beside the grid's 20.
+                "published_blocks": len(pv) if (pv := self._published_voxels) is not None else 0,
+                "published_bytes": pv.nbytes if pv is not None else 0,
+                "stale_blocks": pv.stale_count if pv is not None else 0,
             }
 
 

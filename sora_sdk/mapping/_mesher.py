@@ -2,12 +2,13 @@
 
 Why not Open3D's ``extract_triangle_mesh``: it can only extract the whole grid, which costs
 ~200 ms on a room at 2 cm on a CPU (NOTES.md) and grows with the map, while a frame changes a
-few dozen blocks. Here each dirty block is meshed on its own with scikit-image's marching
-cubes over the block's voxels plus a one-voxel apron read from its +x/+y/+z neighbours, so
-cell (i, j, k) of the global grid is triangulated by exactly one block, from exactly the same
-eight samples the global algorithm would use. The union of the chunks is therefore the global
-marching-cubes surface, and a vertex on a face shared by two chunks is computed from the same
-two samples in both, to the same float (no cracks).
+few dozen to a few hundred blocks (up to a third of a room, where this mesher is only ~2x faster
+than the full extraction: docs/performance.md, "(c)"). Here each dirty block is meshed on its own
+with scikit-image's marching cubes over the block's voxels plus a one-voxel apron read from its
++x/+y/+z neighbours, so cell (i, j, k) of the global grid is triangulated by exactly one block,
+from exactly the same eight samples the global algorithm would use. The union of the chunks is
+therefore the global marching-cubes surface, and a vertex on a face shared by two chunks is
+computed from the same two samples in both, to the same float (no cracks).
 
 Lewiner's variant (scikit-image's default) rather than the classic table Open3D uses: it
 resolves ambiguous faces consistently, so it leaves no holes where two cells disagree. Vertices
@@ -16,7 +17,12 @@ ambiguous cell (1 in 11 000 on TUM); cells are meshed only when all eight corner
 at least ``weight_threshold`` times and the surface passes through, exactly Open3D's rule.
 
 A block's mesh reads the voxels of the 8 blocks ``key + {0, 1}^3`` (itself and the apron), so
-when a block changes the 7 blocks ``key + {-1, 0}^3 - 0`` must be re-meshed with it.
+when a block changes the 7 blocks ``key + {-1, 0}^3 - 0`` must be re-meshed with it (of a
+neighbour, only its first two layers along the axes where it is offset are read).
+
+The voxels come from the live volume (:class:`TsdfVolume`) or from the copy of them published
+within a tolerance (:class:`~sora_sdk.mapping._published.PublishedVoxels`); every chunk of a map
+must be meshed from the same one, or the welding argument above does not hold.
 
 Normals are the TSDF gradient (central differences, trilinearly interpolated to the vertex);
 on a block's minimum faces the stencil is one-sided forward, so it too reads only the
@@ -34,6 +40,7 @@ from skimage.measure import marching_cubes
 from sora_sdk.core.config import MapperConfig
 from sora_sdk.core.scene import BlockKey, MeshChunk
 
+from ._published import OBSERVED, SEEN, PublishedVoxels
 from ._volume import TsdfVolume
 
 __all__ = ["BlockMesher", "blocks_to_remesh"]
@@ -99,15 +106,29 @@ class BlockMesher:
         self._gather_block = (nb[:, None, None] * 4 + nb[None, :, None] * 2 + nb[None, None, :]).ravel()
         self._gather_voxel = (loc[:, None, None] * r * r + loc[None, :, None] * r + loc[None, None, :]).ravel()
 
-    def mesh_blocks(self, volume: TsdfVolume, keys: np.ndarray, version: int = 0) -> dict[BlockKey, MeshChunk]:
-        """Mesh the (k, 3) blocks ``keys``; the result holds only blocks that have triangles."""
+    def mesh_blocks(
+        self, source: TsdfVolume | PublishedVoxels, keys: np.ndarray, version: int = 0
+    ) -> dict[BlockKey, MeshChunk]:
+        """Mesh the (k, 3) blocks ``keys`` of the live volume or of its published copy; the result
+        holds only blocks that have triangles."""
         keys = np.asarray(keys, dtype=np.int32).reshape(-1, 3)
         out: dict[BlockKey, MeshChunk] = {}
         for start in range(0, len(keys), _BATCH_BLOCKS):
-            out.update(self._mesh_batch(volume, keys[start : start + _BATCH_BLOCKS], version))
+            out.update(self._mesh_batch(source, keys[start : start + _BATCH_BLOCKS], version))
         return out
 
-    def _mesh_batch(self, volume: TsdfVolume, keys: np.ndarray, version: int) -> dict[BlockKey, MeshChunk]:
+    def _samples(self, source: TsdfVolume | PublishedVoxels, keys: np.ndarray) -> tuple[np.ndarray, ...]:
+        """(m, r+2, r+2, r+2) tsdf float32, observed (weight >= threshold) and seen (weight > 0) bool."""
+        if isinstance(source, PublishedVoxels):
+            tsdf, flags = source.block_samples(keys, apron=2)
+            return tsdf, (flags & OBSERVED) != 0, (flags & SEEN) != 0
+        vox = source.block_samples(keys, apron=2, names=("tsdf", "weight"))
+        weight = vox["weight"]
+        return vox["tsdf"], weight >= np.float32(self.config.weight_threshold), weight > 0
+
+    def _mesh_batch(
+        self, source: TsdfVolume | PublishedVoxels, keys: np.ndarray, version: int
+    ) -> dict[BlockKey, MeshChunk]:
         r = self._res
         n, s = r + 1, r + 2  # samples meshed per axis (r voxels + apron); samples read per axis
         m = len(keys)
@@ -115,10 +136,9 @@ class BlockMesher:
         needed = (keys[:, None, :] + APRON_OFFSETS[None, :, :]).reshape(-1, 3)
         uniq, inverse = np.unique(needed, axis=0, return_inverse=True)
         rows = inverse.reshape(m, 8)
-        vox = volume.block_samples(keys, apron=2, names=("tsdf", "weight"))
-        tsdf, weight = vox["tsdf"], vox["weight"]
+        tsdf, observed_all, seen = self._samples(source, keys)
 
-        observed = weight[:, :n, :n, :n] >= np.float32(self.config.weight_threshold)
+        observed = observed_all[:, :n, :n, :n]
         inside = tsdf[:, :n, :n, :n] < 0  # Open3D's rule; 0 counts as outside
         # Cheap reject first: a block needs observed samples on both sides of the surface.
         flat_in = (observed & inside).reshape(m, -1).any(axis=1)
@@ -177,14 +197,14 @@ class BlockMesher:
                 axis=1,
             )
 
-        normals = blend(_tsdf_gradient(tsdf.reshape(-1), weight.reshape(-1) > 0, owner[vi], corner, r))
+        normals = blend(_tsdf_gradient(tsdf.reshape(-1), seen.reshape(-1), owner[vi], corner, r))
         fallback = np.concatenate([nrm for _, _, _, nrm in per_block]).astype(np.float64)
         length = np.linalg.norm(normals, axis=1)
         ok = length > 1e-12
         normals = np.where(ok[:, None], normals / np.where(ok, length, 1.0)[:, None], fallback)
 
         sample = corner[:, 0] * s * s + corner[:, 1] * s + corner[:, 2]
-        col = volume.gather_voxels(
+        col = source.gather_voxels(
             uniq, rows[owner[vi], self._gather_block[sample]], self._gather_voxel[sample], ("color",)
         )["color"]
         rgb = np.clip(np.rint(blend(col)), 0, 255).astype(np.uint8)

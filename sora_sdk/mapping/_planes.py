@@ -29,7 +29,11 @@ Pipeline of one :meth:`PlaneTracker.update`
    its sides (the one nearest the previous x axis, so the frame does not spin between updates).
 4. IDs: each new segment inherits the plane ID of the old segment of its chunk it matches; a
    component takes the ID carrying most of its area (each ID goes to one component: when planes
-   merge the larger keeps its ID, when one splits the larger part does). A plane whose mesh area
+   merge the larger keeps its ID, when one splits the larger part does). After a map is loaded
+   (:meth:`PlaneTracker.reset` with the saved planes), a component with no ID takes the ID of the
+   saved plane it lies on (normal within ``merge_angle_deg``, offset within twice
+   ``merge_distance_m``, centroid inside the saved boundary; the largest component first), so a
+   loaded map's planes keep the IDs they were saved with. A plane whose mesh area
    falls below ``min_plane_area_m2`` is not published, or removed if it was. A refit plane is
    re-sent only when it moved or grew beyond ``republish_tolerance_m`` / ``republish_angle_deg``.
 5. Labels (AR Foundation's classes) from orientation, height above the floor and size, for every
@@ -55,9 +59,11 @@ few hundred segments (array work, a few ms), never the whole map.
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy.sparse import coo_matrix
@@ -234,6 +240,7 @@ class PlaneTracker:
         self._planes: dict[str, _PlaneState] = {}
         self._next_id = 0
         self._version = 0
+        self._saved: list[_SavedPlane] = []  # planes of a loaded map, matched by the next update
 
     @classmethod
     def create_from_options(cls, options: PlaneTrackerOptions, *, voxel_size_m: float = 0.02) -> PlaneTracker:
@@ -248,13 +255,38 @@ class PlaneTracker:
     def version(self) -> int:
         return self._version
 
-    def reset(self) -> PlaneUpdate:
-        """Forget every plane; returns the removal of the published ones."""
+    def reset(self, saved: Iterable[Mapping[str, Any]] = ()) -> PlaneUpdate:
+        """Forget every plane; returns the removal of the published ones.
+
+        ``saved``: the planes of a map being loaded, as :meth:`dump` wrote them. The next update
+        gives each plane it finds on the saved one it lies on that plane's ID (see the module
+        docstring, step 4); saved IDs left unmatched are not reused for new planes.
+        """
         removed = sorted(self.planes)
         self._segments.clear()
         self._planes.clear()
         self._version += 1
+        self._saved = [_SavedPlane.from_json(item) for item in saved]
+        for p in self._saved:
+            number = re.fullmatch(r"plane_(\d+)", p.plane_id)
+            if number is not None:
+                self._next_id = max(self._next_id, int(number.group(1)) + 1)
         return PlaneUpdate(removed=removed, version=self._version)
+
+    @staticmethod
+    def dump(planes: Iterable[Plane]) -> list[dict[str, Any]]:
+        """Published planes as JSON-ready records, for a map file (read back by :meth:`reset`)."""
+        return [
+            {
+                "plane_id": p.plane_id,
+                "label": p.label.value,
+                "pose_world_plane": p.pose_world_plane.matrix.tolist(),
+                "extent_m": [float(e) for e in p.extent_m],
+                "boundary_plane_m": np.asarray(p.boundary_plane_m, dtype=np.float64).tolist(),
+                "area_m2": float(p.area_m2),
+            }
+            for p in planes
+        ]
 
     # ------------------------------------------------------------------ update
 
@@ -312,8 +344,10 @@ class PlaneTracker:
         for seg, lab in zip(region, _components(region, opts, self._voxel_size_m), strict=True):
             groups.setdefault(int(lab), []).append(seg)
 
-        # 3. IDs by area-weighted vote, then refit the planes whose membership changed.
+        # 3. IDs by area-weighted vote (or from a loaded map's planes), then refit the planes whose
+        # membership changed.
         assigned = self._assign_ids(groups, touched)
+        self._saved = []
         refit: set[str] = set()
         for lab, members in groups.items():
             pid = assigned[lab]
@@ -385,11 +419,73 @@ class PlaneTracker:
             if lab not in out and pid not in used:
                 out[lab] = pid
                 used.add(pid)
+        if self._saved:
+            out.update(_match_saved({lab: g for lab, g in groups.items() if lab not in out}, self._saved, self.options))
         for lab in sorted(groups):
             if lab not in out:
                 out[lab] = f"plane_{self._next_id}"
                 self._next_id += 1
         return out
+
+
+# ---------------------------------------------------------------------- planes of a loaded map
+
+
+@dataclass(frozen=True, eq=False)
+class _SavedPlane:
+    """A plane as saved with a map: ID, frame (T_W_P, +Z the normal) and boundary (k, 2) in it."""
+
+    plane_id: str
+    pose: Pose
+    boundary: np.ndarray
+
+    @classmethod
+    def from_json(cls, item: Mapping[str, Any]) -> _SavedPlane:
+        return cls(
+            str(item["plane_id"]),
+            Pose(np.asarray(item["pose_world_plane"], dtype=np.float64).reshape(4, 4)),
+            np.asarray(item["boundary_plane_m"], dtype=np.float64).reshape(-1, 2),
+        )
+
+
+def _match_saved(
+    groups: dict[int, list[_Segment]], saved: list[_SavedPlane], opts: PlaneTrackerOptions
+) -> dict[int, str]:
+    """Component label -> the ID of the saved plane it lies on, largest components first, each ID once.
+
+    A component lies on a saved plane when its least-variance axis is within ``merge_angle_deg`` of
+    the saved normal, its centroid within twice ``merge_distance_m`` of the saved plane and inside
+    the saved boundary polygon.
+    """
+    cos_max = math.cos(math.radians(opts.merge_angle_deg))
+    out: dict[int, str] = {}
+    used: set[str] = set()
+    by_area = sorted(groups.items(), key=lambda kv: (-sum(s.area_m2 for s in kv[1]), kv[0]))
+    for lab, members in by_area:
+        count = sum(s.count for s in members)
+        centroid: np.ndarray = np.sum([s.sum_p for s in members], axis=0) / count
+        cov = np.sum([s.sum_pp for s in members], axis=0) / count - np.outer(centroid, centroid)
+        normal = np.linalg.eigh(cov)[1][:, 0]
+        if float(normal @ np.sum([s.area_m2 * s.normal for s in members], axis=0)) < 0:
+            normal = -normal
+        for p in saved:
+            if p.plane_id in used or float(normal @ p.pose.rotation[:, 2]) < cos_max:
+                continue
+            local = p.pose.rotation.T @ (centroid - p.pose.translation)
+            if abs(local[2]) <= 2.0 * opts.merge_distance_m and _inside(local[:2], p.boundary):
+                out[lab] = p.plane_id
+                used.add(p.plane_id)
+                break
+    return out
+
+
+def _inside(point: np.ndarray, polygon: np.ndarray) -> bool:
+    """Whether the (2,) point is inside the (k, 2) counter-clockwise convex polygon."""
+    if len(polygon) < 3:
+        return False
+    edge = np.roll(polygon, -1, axis=0) - polygon
+    rel = point - polygon
+    return bool(np.all(edge[:, 0] * rel[:, 1] - edge[:, 1] * rel[:, 0] >= 0.0))
 
 
 # ---------------------------------------------------------------------- segmentation

@@ -162,10 +162,19 @@ class TsdfVolume:
         """Every allocated block: ``keys`` (k, 3) int32 and ``tsdf``/``weight`` (k, r, r, r, 1),
         ``color`` (k, r, r, r, 3) float32 in Open3D's own in-block layout (restored as is)."""
         hm = self._vbg.hashmap()
-        active = hm.active_buf_indices()
-        out = {"keys": hm.key_tensor()[active].cpu().numpy().astype(np.int32)}
+        active = hm.active_buf_indices().cpu().numpy().astype(np.int64)
+        # Gathered with numpy from views of the buffers (copies on CUDA): Open3D's own advanced
+        # indexing took ~0.44 s for a room's 1,035 blocks (85 MB), numpy ~85 ms. Callers hold the map
+        # lock while this runs (autosave), so it is what fusion waits for.
+        # Copied 32 blocks (~2.6 MB) per numpy call: one call holds the GIL throughout, so a single
+        # 85 MB gather stalled the server's event loop (every stream) for ~85 ms.
+        out = {"keys": hm.key_tensor().cpu().numpy()[active].astype(np.int32)}
         for name, values in zip(("tsdf", "weight", "color"), hm.value_tensors(), strict=True):
-            out[name] = values[active].cpu().numpy()
+            buf = values.cpu().numpy()
+            dst = np.empty((len(active), *buf.shape[1:]), dtype=buf.dtype)
+            for i in range(0, len(active), 32):
+                np.take(buf, active[i : i + 32], axis=0, out=dst[i : i + 32])
+            out[name] = dst
         return out
 
     def restore_blocks(self, blocks: dict[str, np.ndarray]) -> None:

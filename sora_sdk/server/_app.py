@@ -69,7 +69,9 @@ class SoraServer:
     async def stop(self, grace_s: float | None = None) -> None:
         grace = self.config.server.shutdown_grace_s if grace_s is None else grace_s
         await self.health.enter_graceful_shutdown()
-        await self.sessions.close_all()
+        # Every session stops taking frames, fuses what it has, saves, then its streams are told to
+        # resume elsewhere (UNAVAILABLE); the grace bounds the fusing.
+        await self.sessions.close_all(drain_timeout_s=grace)
         await self.server.stop(grace)
         self.executor.shutdown(wait=False, cancel_futures=True)
 
@@ -184,6 +186,9 @@ async def create_server(config: SoraConfig | None = None) -> SoraServer:
 
         await asyncio.get_running_loop().run_in_executor(executor, shared_detector, config.objects)
     sessions = SessionManager(config, executor, verifier)
+    # Sessions an earlier run kept on disk come back before the port opens, so a client that
+    # reconnects after a crash finds its session (and its map as of the last autosave).
+    await sessions.restore()
     interceptors: list[grpc.aio.ServerInterceptor] = []
     if verifier is not None:
         interceptors.append(AuthInterceptor(verifier))

@@ -11,6 +11,7 @@ import re
 import tempfile
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -131,12 +132,29 @@ async def _write_or_cut(
     the stalled client pins nothing in the log and slows nobody; the write already handed to gRPC
     stays queued, and the status follows it, carrying ``resume`` (the position the client will
     have once it has read that write): it resumes from there without a gap.
+
+    The write runs as its own task so that falling behind can be noticed while it is blocked; one
+    future with two done-callbacks waits for whichever comes first (``asyncio.wait`` cost about as
+    much again per write, at 3,000 writes a second for 100 subscribers).
     """
     write = asyncio.ensure_future(context.write(message))
-    await asyncio.wait({write, reader.lagged}, return_when=asyncio.FIRST_COMPLETED)
     if not reader.lagged.done():
-        write.result()
-        return
+        waiter = asyncio.get_running_loop().create_future()
+
+        def wake(_: object) -> None:
+            if not waiter.done():
+                waiter.set_result(None)
+
+        write.add_done_callback(wake)
+        reader.lagged.add_done_callback(wake)
+        try:
+            await waiter
+        finally:
+            reader.lagged.remove_done_callback(wake)
+            write.remove_done_callback(wake)
+        if not reader.lagged.done():
+            write.result()
+            return
     reader.close()
     await write
     raise reader.lag_error(resume)
@@ -256,6 +274,8 @@ def session_to_proto(s: Session) -> session_pb2.Session:
             subscribers=s.subscribers,
             integrate_time_s=float(np.mean(st.integrate_times_s)) if st.integrate_times_s else 0.0,
             mesh_update_time_s=float(np.mean(st.mesh_times_s)) if st.mesh_times_s else 0.0,
+            saved_position=encode_position(s.saved_position) if s.saved_position is not None else None,
+            saved_time_s=s.saved_time_s,
         ),
     )
 
@@ -426,7 +446,7 @@ class SensorServicer(sensor_pb2_grpc.SensorServiceServicer):
                             raise InvalidArgumentError.field("camera_frame.color", "a user-facing camera needs colour")
                         session.submit_face_frame(frame)
                         continue
-                    done = await session.submit_frame(frame, lossless=lossless)
+                    done = await session.submit_frame(frame, lossless=lossless, stream=stream)
                     if done is not None:
                         pending.append(done)
                 elif kind == "head_pose":
@@ -481,10 +501,31 @@ class SensorServicer(sensor_pb2_grpc.SensorServiceServicer):
         return writer
 
 
+class _EncodedDeltas:
+    """The last few scene deltas as WatchSceneResponse messages, shared by every subscriber that
+    wants the same content: with 100 subscribers an update is encoded once, not 100 times (encoding
+    was ~70 µs of the ~170 µs each subscriber's write cost). Protobuf messages are only read after
+    this (serialised per write), so sharing them is safe."""
+
+    def __init__(self, capacity: int = 32) -> None:
+        self._capacity = capacity
+        self._items: OrderedDict[tuple[Any, ...], scene_pb2.WatchSceneResponse] = OrderedDict()
+
+    def get(self, session_id: str, update: Any, content: SceneContent) -> scene_pb2.WatchSceneResponse:
+        key = (session_id, update.position.epoch, update.position.sequence, content)
+        msg = self._items.get(key)
+        if msg is None:
+            msg = self._items[key] = scene_pb2.WatchSceneResponse(update=_encode_update(update))
+            if len(self._items) > self._capacity:
+                self._items.popitem(last=False)
+        return msg
+
+
 class SceneServicer(scene_pb2_grpc.SceneServiceServicer):
     def __init__(self, manager: SessionManager, quotas: Quotas | None = None) -> None:
         self.manager = manager
         self.quotas = quotas if quotas is not None else Quotas.from_config(manager.config.server)
+        self._encoded = _EncodedDeltas()
 
     @handle_errors
     async def WatchScene(self, request: Any, context: Any) -> None:
@@ -506,7 +547,10 @@ class SceneServicer(scene_pb2_grpc.SceneServiceServicer):
         session.subscribers += 1
         try:
             async for update in updates:
-                msg = scene_pb2.WatchSceneResponse(update=_encode_update(update))
+                if request.max_mesh_bytes_per_s or update.kind.value != "delta":
+                    msg = scene_pb2.WatchSceneResponse(update=_encode_update(update))
+                else:  # every unbudgeted subscriber with this content gets the same message: encode once
+                    msg = self._encoded.get(session.info.session_id, update, content)
                 if update.kind.value == "delta" or update.snapshot_complete:
                     resume = update.position  # what the client has once this message arrives
                 elif update.kind.value == "snapshot_begin":

@@ -1,15 +1,27 @@
-"""The sessions a server holds."""
+"""The sessions a server holds, kept on disk so a restarted server brings them back (see _persist)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 import uuid
 from concurrent.futures import Executor
 from typing import Any
 
 from ..core.config import SoraConfig
-from ..core.errors import InvalidArgumentError, NotFoundError, ResourceExhaustedError, UnavailableError
+from ..core.errors import (
+    DataLossError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    NotFoundError,
+    ResourceExhaustedError,
+    UnavailableError,
+)
+from ._persist import SessionFiles
 from ._session import Session, SessionInfo
+
+log = logging.getLogger("sora.session")
 
 __all__ = ["SessionManager"]
 
@@ -24,6 +36,12 @@ class SessionManager:
         self.executor = executor
         self._sessions: dict[str, Session] = {}
         self._closed: dict[str, SessionInfo] = {}
+        #: Sessions on disk (autosaves), or None when session.autosave_interval_s is 0.
+        self.files = (
+            SessionFiles(config.server.resolved_data_dir() / "sessions")
+            if config.session.autosave_interval_s > 0
+            else None
+        )
 
     async def create(
         self,
@@ -61,9 +79,49 @@ class SessionManager:
             up_world=up_world,
             owner=owner,
         )
-        session = Session(info, self.config, self.executor)
+        if self.files is not None:
+            try:
+                await self._blocking(self.files.write_record, info)
+            except OSError as exc:
+                raise UnavailableError(f"cannot keep the session on disk: {exc.strerror}", reason="STORAGE") from None
+        return self._add(info)
+
+    def _add(self, info: SessionInfo) -> Session:
+        path = self.files.autosave_path(info.session_id) if self.files is not None else None
+        session = Session(info, self.config, self.executor, autosave_path=path)
         self._sessions[info.session_id] = session
         return session
+
+    async def _blocking(self, fn: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+
+    async def restore(self) -> int:
+        """Brings back the sessions an earlier run of this server kept on disk (same IDs, owners,
+        maps and anchors, from their last autosave); returns how many. Call before serving.
+
+        A session whose autosave is damaged comes back empty, and the file is kept beside it
+        (``autosave.soramap.damaged-<time>``) for an operator; nothing else is affected.
+        """
+        if self.files is None:
+            return 0
+        found = await self._blocking(self.files.scan)
+        for item in found:
+            if item.info.session_id in self._sessions:
+                continue
+            session = self._add(item.info)
+            if item.map_path is None:
+                continue
+            try:
+                await session.restore(item.map_path)
+            except (DataLossError, FailedPreconditionError) as exc:  # damaged, or too big for today's config
+                aside = item.map_path.with_name(f"{item.map_path.name}.damaged-{int(time.time())}")
+                item.map_path.rename(aside)
+                log.error("session %s: autosave not restored (%s); kept as %s", item.info.session_id, exc, aside)
+            except Exception:  # one session must not keep the server from starting
+                log.exception("session %s: autosave not restored; the session starts empty", item.info.session_id)
+        if found:
+            log.info("restored %d session(s) from %s", len(found), self.files.root)
+        return len(found)
 
     def get(self, session_id: str) -> Session:
         session = self._sessions.get(session_id)
@@ -76,14 +134,25 @@ class SessionManager:
         return sorted(self._sessions.values(), key=lambda s: s.info.created_time_s)
 
     async def close(self, session_id: str) -> Session:
+        """Closes a session for good: its streams end and its autosave is deleted."""
         session = self.get(session_id)
         del self._sessions[session_id]
         self._closed[session_id] = session.info
         await session.close(NotFoundError(f"session {session_id!r} was closed", reason="SESSION_CLOSED"))
+        if self.files is not None:
+            await self._blocking(self.files.delete, session_id)
         return session
 
-    async def close_all(self, error: BaseException | None = None) -> None:
+    async def close_all(self, error: BaseException | None = None, *, drain_timeout_s: float = 0.0) -> None:
+        """Server shutdown: every session stops taking frames, fuses what is queued (up to
+        ``drain_timeout_s`` in all), saves, and ends its streams with ``error`` (UNAVAILABLE: resume
+        elsewhere). Sessions stay on disk for the next start."""
         err = error or UnavailableError("server is shutting down; resume elsewhere", reason="SERVER_DRAINING")
+        sessions = list(self._sessions.values())
+        results = await asyncio.gather(*(s.drain(drain_timeout_s) for s in sessions), return_exceptions=True)
+        for session, result in zip(sessions, results, strict=True):
+            if isinstance(result, BaseException):
+                log.error("session %s: not saved at shutdown: %r", session.info.session_id, result)
         for sid in list(self._sessions):
             session = self._sessions.pop(sid)
             await session.close(err)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 import uuid
@@ -23,17 +24,18 @@ from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..core.avatar import AnchorSummary, ObjectSummary, PlaneSummary, SceneSummary
 from ..core.config import SoraConfig
-from ..core.errors import FailedPreconditionError
+from ..core.errors import FailedPreconditionError, UnavailableError
 from ..core.geometry import Pose
 from ..core.scene import Anchor, RaycastHit, StreamPosition
 from ..core.sensors import CameraFrame, EyeGazeSample, HandJointsSample, HeadPoseSample
-from ..mapping import Mapper, PlaneTracker, load_map, save_map
+from ..mapping import Mapper, PlaneTracker, load_map, write_map
 from ..objects import Detection3D, ObjectMapper
 from ..perception import (
     STATIC_GESTURES,
@@ -86,15 +88,20 @@ class IngestStats:
 class _QueuedFrame:
     frame: CameraFrame
     done: asyncio.Future[str] | None  # resolved with "" (fused) or a drop reason
+    stream: str = ""  # the sensor stream it came from ("" for frames from inside the server)
 
 
 class Session:
     """A live session. Create through SessionManager."""
 
-    def __init__(self, info: SessionInfo, config: SoraConfig, executor: Executor) -> None:
+    def __init__(
+        self, info: SessionInfo, config: SoraConfig, executor: Executor, *, autosave_path: Path | None = None
+    ) -> None:
         self.info = info
         self.config = config
         self.closed = False
+        #: Set when the server drains: no new frames are accepted, what is queued is fused and saved.
+        self.draining = False
         self._executor = executor
         mapper_cfg = replace(config.mapper, voxel_size_m=info.voxel_size_m, depth_max_m=info.depth_max_m)
         self.mapper = Mapper(mapper_cfg)
@@ -113,6 +120,17 @@ class Session:
         )
         #: Last camera-frame sequence per sensor stream name, so a reconnecting client's retries are ignored.
         self.stream_sequences: dict[str, int] = {}
+        #: Last camera-frame sequence per sensor stream that the volume holds (updated under the mapper
+        #: lock, saved with the map): after a crash, a retried frame is fused only if the map lacks it.
+        self.fused_sequences: dict[str, int] = {}
+        #: Where autosaves go (None: this session is not kept across restarts), the scene position and
+        #: wall time of the last completed save (what a restart brings back).
+        self.autosave_path = autosave_path
+        self.saved_position: StreamPosition | None = None
+        self.saved_time_s = 0.0
+        self._saved_fused: dict[str, int] = {}
+        self._save_lock = asyncio.Lock()
+        self._closing = asyncio.Event()
         self.stats = IngestStats()
         self.sensor_streams = 0
         self.subscribers = 0
@@ -164,16 +182,25 @@ class Session:
             if self._detector is not None
             else None
         )
+        interval = config.session.autosave_interval_s
+        self._autosave_worker = (
+            loop.create_task(self._run_autosave(interval), name=f"autosave-{info.session_id}")
+            if autosave_path is not None and interval > 0
+            else None
+        )
 
     # ---- ingest -------------------------------------------------------------------------
 
-    async def submit_frame(self, frame: CameraFrame, *, lossless: bool) -> asyncio.Future[str] | None:
+    async def submit_frame(self, frame: CameraFrame, *, lossless: bool, stream: str = "") -> asyncio.Future[str] | None:
         """Queues a validated frame for fusion.
 
         REALTIME (``lossless=False``): when the queue is full the oldest queued frame is dropped.
         LOSSLESS: waits for room, and returns a future resolved when the frame was fused.
+        ``stream`` names the sensor stream, so the saved map records which frames it holds.
         """
         self._check_open()
+        if self.draining:
+            raise UnavailableError("the server is draining; resume elsewhere", reason="SERVER_DRAINING")
         self.stats.frames_received += 1
         if frame.color is not None and self.config.session.camera_hands:
             self._camera_frame = frame
@@ -188,8 +215,10 @@ class Session:
         done: asyncio.Future[str] | None = None
         if lossless:
             async with self._space:
-                await self._space.wait_for(lambda: len(self._queue) < limit or self.closed)
+                await self._space.wait_for(lambda: len(self._queue) < limit or self.closed or self.draining)
             self._check_open()
+            if self.draining:
+                raise UnavailableError("the server is draining; resume elsewhere", reason="SERVER_DRAINING")
             done = asyncio.get_running_loop().create_future()
         else:
             while len(self._queue) >= limit:
@@ -197,17 +226,18 @@ class Session:
                 self.stats.drops["queue_full"] += 1
                 if dropped.done is not None and not dropped.done.done():
                     dropped.done.set_result("queue_full")
-        self._queue.append(_QueuedFrame(frame, done))
+        self._queue.append(_QueuedFrame(frame, done, stream))
         self._queue_changed.set()
         return done
 
     async def flush(self) -> None:
-        """Waits until every queued frame is fused and the mesh is up to date."""
+        """Waits until every queued frame is fused and the mesh is up to date (exactly: changes within
+        ``mapper.remesh_tolerance_voxels`` are re-meshed too)."""
         while self._queue or self._busy or self._camera_frame is not None or self._face_frame or self._perceiving:
             await asyncio.sleep(0.005)
         while self._detect_frame is not None or self._detecting:
             await asyncio.sleep(0.005)
-        await self.update_mesh(objects_now=True)
+        await self.update_mesh(objects_now=True, exact=True)
 
     async def _perceive(self, fn: Callable[..., Any], *args: Any) -> Any:
         async with self._perception_lock:
@@ -310,17 +340,63 @@ class Session:
         async with self._mapper_lock:
             await self._in_executor(self.mapper.export_mesh, path)
 
-    async def save_map(self, path: str) -> tuple[int, str, StreamPosition]:
-        """Saves the volume and anchors atomically; returns (bytes, sha256, the position saved)."""
+    async def save_map(self, path: str | Path) -> tuple[int, str, StreamPosition]:
+        """Saves the volume, anchors and the fused-frame record atomically; returns (bytes, sha256,
+        the position saved). The volume is copied under the mapper lock and compressed and written
+        outside it, so fusion waits only for the copy. One save at a time per session."""
         self._check_open()
-        extra = {"anchors": [_anchor_to_json(a) for a in self.scene.state.anchors.values()]}
-        async with self._mapper_lock:
-            position = self.scene.position
-            size, sha = await self._in_executor(save_map, path, self.mapper, extra)
+        async with self._save_lock:
+            async with self._mapper_lock:
+                # No await between reading the position and copying the scene: they are one instant.
+                position = self.scene.position
+                extra = {
+                    "anchors": [_anchor_to_json(a) for a in self.scene.state.anchors.values()],
+                    "planes": PlaneTracker.dump(self.scene.state.planes.values()),
+                    "fused_sequences": dict(self.fused_sequences),
+                }
+                blocks = await self._in_executor(self.mapper.volume.dump_blocks)
+            size, sha = await self._in_executor(write_map, path, blocks, self.mapper.config, extra)
         return size, sha, position
 
-    async def load_map(self, path: str) -> StreamPosition:
+    async def autosave(self) -> bool:
+        """Saves to ``autosave_path`` if the scene or the fused frames changed since the last save;
+        returns whether it saved. ``saved_position`` then says what a restart brings back."""
+        if self.autosave_path is None or self.closed:
+            return False
+        if self.saved_position == self.scene.position and self._saved_fused == self.fused_sequences:
+            return False
+        fused = dict(self.fused_sequences)
+        _size, _sha, position = await self.save_map(self.autosave_path)
+        self.saved_position, self.saved_time_s, self._saved_fused = position, time.time(), fused
+        return True
+
+    async def _run_autosave(self, interval_s: float) -> None:
+        while not self.closed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), interval_s)
+            if self.closed or self.draining:
+                return
+            try:
+                await self.autosave()
+            except Exception:  # a full disk must not stop the session; the next interval tries again
+                log.exception("session %s: autosave failed", self.info.session_id)
+
+    async def load_map(self, path: str | Path) -> StreamPosition:
         """Replaces the map with a saved one (verified first); subscribers get a fresh snapshot."""
+        position, _extra = await self._load(path)
+        return position
+
+    async def restore(self, path: str | Path) -> StreamPosition:
+        """Brings back this session's last autosave after a restart, with the record of the frames
+        it holds (so a client retrying those frames does not fuse them twice)."""
+        position, extra = await self._load(path)
+        fused = {str(k): int(v) for k, v in extra.get("fused_sequences", {}).items()}
+        self.fused_sequences = dict(fused)
+        self.stream_sequences = dict(fused)
+        self.saved_position, self.saved_time_s, self._saved_fused = position, time.time(), fused
+        return position
+
+    async def _load(self, path: str | Path) -> tuple[StreamPosition, dict[str, Any]]:
         self._check_open()
         async with self._mapper_lock:
             extra, _update = await self._in_executor(load_map, path, self.mapper)
@@ -331,12 +407,26 @@ class Session:
             state.anchors[a.anchor_id] = a
         position = self.scene.restart(uuid.uuid4().int >> 66, state)
         async with self._mesh_lock:
-            await self._update_planes(list(state.chunks), reset=True)
+            await self._update_planes(list(state.chunks), reset=True, saved=extra.get("planes", []))
             if self.objects is not None:
                 self.objects.reset()  # rediscovered on the loaded map
                 self._objects_changed.clear()
                 await self._update_objects()
-        return position
+        return position, extra
+
+    async def drain(self, timeout_s: float) -> None:
+        """Server shutdown: refuse new frames, fuse what is queued (up to ``timeout_s``), save."""
+        if self.closed:
+            return
+        self.draining = True
+        async with self._space:
+            self._space.notify_all()
+        try:
+            await asyncio.wait_for(self.flush(), timeout_s)
+        except TimeoutError:
+            log.warning("session %s: drain timed out before every queued frame was fused", self.info.session_id)
+        if self.autosave_path is not None:
+            await self.autosave()
 
     def priority_points(self) -> list[np.ndarray]:
         """Where the user is and looks (world metres): mesh streaming sends chunks nearest these first."""
@@ -477,7 +567,7 @@ class Session:
                 self._space.notify_all()
             self._busy = True
             try:
-                reason = await self._integrate(item.frame)
+                reason = await self._integrate(item.frame, item.stream)
             except Exception as exc:  # one bad frame must not kill the session's pipeline
                 log.exception("session %s: integrating frame %d failed", self.info.session_id, item.frame.sequence)
                 reason = f"error: {exc}"
@@ -488,10 +578,12 @@ class Session:
             if self._dirty and time.monotonic() - self._last_mesh >= interval:
                 await self.update_mesh()
 
-    async def _integrate(self, frame: CameraFrame) -> str:
+    async def _integrate(self, frame: CameraFrame, stream: str = "") -> str:
         t0 = time.perf_counter()
         async with self._mapper_lock:
             result = await self._in_executor(self.mapper.integrate, frame, frame.pose_world_camera)
+            if stream:  # under the lock: a save sees the volume and this record change together
+                self.fused_sequences[stream] = max(frame.sequence, self.fused_sequences.get(stream, -1))
         if getattr(result, "tracking_lost", False):
             self.stats.drops["tracking_lost"] += 1
             if self.scene.state.tracking_state != "lost":
@@ -505,7 +597,7 @@ class Session:
         self._dirty = True
         return ""
 
-    async def update_mesh(self, *, objects_now: bool = False) -> None:
+    async def update_mesh(self, *, objects_now: bool = False, exact: bool = False) -> None:
         """Re-meshes the dirty blocks and commits the changed chunks as one scene version, then
         the planes they changed as the next, then (at most every ``objects.interval_s``, or now) the
         objects. One update at a time (flush waits for the worker's)."""
@@ -514,7 +606,7 @@ class Session:
             self._last_mesh = time.monotonic()
             t0 = time.perf_counter()
             async with self._mapper_lock:
-                update = await self._in_executor(self.mapper.update_mesh)
+                update = await self._in_executor(functools.partial(self.mapper.update_mesh, exact=exact))
             self.stats.mesh_times_s.append(time.perf_counter() - t0)
             if update.upserted or update.removed:
                 delta = SceneDelta(upserted_chunks=list(update.upserted), removed_chunks=list(update.removed))
@@ -602,12 +694,12 @@ class Session:
             if lifted:
                 self._queue_changed.set()  # wakes an idle pipeline worker to fuse them
 
-    async def _update_planes(self, changed: list[Any], *, reset: bool = False) -> None:
+    async def _update_planes(self, changed: list[Any], *, reset: bool = False, saved: list[Any] | None = None) -> None:
         """Re-fits the planes the changed chunks belong to and commits them as their own version."""
         chunks = self.scene.state.chunks
 
         def run() -> Any:
-            removed = self.plane_tracker.reset().removed if reset else []
+            removed = self.plane_tracker.reset(saved or []).removed if reset else []
             planes = self.plane_tracker.update(chunks, changed, up_world=self.info.up_world)
             return planes, removed + list(planes.removed)
 
@@ -628,6 +720,12 @@ class Session:
         if self.closed:
             return
         self.closed = True
+        self._closing.set()
+        if self._autosave_worker is not None:
+            # Not cancelled: a save in flight finishes (its thread would go on writing anyway), so
+            # nothing is written into the session's folder after close returns.
+            with contextlib.suppress(Exception):
+                await self._autosave_worker
         self._queue_changed.set()
         async with self._space:
             self._space.notify_all()

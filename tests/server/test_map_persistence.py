@@ -82,3 +82,25 @@ async def test_damaged_or_foreign_files_are_refused_and_the_map_is_untouched(ser
     assert e.value.violations[0].field == "map_name"
     # No temporary files are left behind by saves.
     assert not [p for p in _map_file(server, "x").parent.iterdir() if p.name.endswith(".tmp")]
+
+
+async def test_loaded_planes_keep_their_saved_ids(server, client: SoraClient, tum_frames) -> None:
+    """The planes are saved with the map; the loaded map's planes are found again and take the IDs
+    they were saved with. (They are re-segmented from the loaded mesh, which need not give every
+    small plane the incremental tracker had: here a 0.06 m2 one is not found again.)"""
+    a = await client.create_session()
+    await a.stream_frames(tum_frames, lossless=True, color_encoding="raw", depth_encoding="raw")
+    await a.save_map("desk_planes")
+    saved = {p.plane_id: p for p in (await a.get_scene()).planes}
+    b = await client.create_session()
+    # Planes of its own first, so that the IDs it would give new planes differ from a's.
+    await b.stream_frames(tum_frames[5:], lossless=True, color_encoding="raw", depth_encoding="raw")
+    await b.load_map("desk_planes")
+    loaded = {p.plane_id: p for p in (await b.get_scene()).planes}
+    large = {k for k, p in saved.items() if p.area_m2 >= 0.1}
+    assert len(large) >= 3 and large <= loaded.keys()
+    for plane_id in loaded.keys() & saved.keys():
+        assert loaded[plane_id].label == saved[plane_id].label
+        assert loaded[plane_id].area_m2 == pytest.approx(saved[plane_id].area_m2, rel=0.1)
+    numbers = [int(k.split("_")[1]) for k in saved]
+    assert all(int(k.split("_")[1]) > max(numbers) for k in loaded.keys() - saved.keys())  # never a saved ID

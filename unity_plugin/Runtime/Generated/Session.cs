@@ -28,60 +28,62 @@ namespace Sora.V1 {
             "ZXMucHJvdG8ipAEKDlNlc3Npb25PcHRpb25zEigKC3Bvc2Vfc291cmNlGAEg",
             "ASgOMhMuc29yYS52MS5Qb3NlU291cmNlEhQKDHZveGVsX3NpemVfbRgCIAEo",
             "AhITCgtkZXB0aF9tYXhfbRgDIAEoAhIZChFyZWNvcmRpbmdfZW5hYmxlZBgE",
-            "IAEoCBIiCgh1cF93b3JsZBgFIAEoCzIQLnNvcmEudjEuVmVjdG9yMyKbAgoM",
+            "IAEoCBIiCgh1cF93b3JsZBgFIAEoCzIQLnNvcmEudjEuVmVjdG9yMyLiAgoM",
             "U2Vzc2lvblN0YXRzEhcKD2ZyYW1lc19yZWNlaXZlZBgBIAEoBBIZChFmcmFt",
             "ZXNfaW50ZWdyYXRlZBgCIAEoBBIWCg5mcmFtZXNfZHJvcHBlZBgDIAEoBBIT",
             "CgttZXNoX2NodW5rcxgEIAEoDRIWCg5tZXNoX3RyaWFuZ2xlcxgFIAEoBBIv",
             "Cg5zY2VuZV9wb3NpdGlvbhgGIAEoCzIXLnNvcmEudjEuU3RyZWFtUG9zaXRp",
             "b24SFgoOc2Vuc29yX3N0cmVhbXMYByABKA0SEwoLc3Vic2NyaWJlcnMYCCAB",
             "KA0SGAoQaW50ZWdyYXRlX3RpbWVfcxgJIAEoAhIaChJtZXNoX3VwZGF0ZV90",
-            "aW1lX3MYCiABKAIi5AEKB1Nlc3Npb24SEgoKc2Vzc2lvbl9pZBgBIAEoCRIU",
-            "CgxkaXNwbGF5X25hbWUYAiABKAkSDwoHdXNlcl9pZBgDIAEoCRIQCghzcGFj",
-            "ZV9pZBgEIAEoCRIkCgVzdGF0ZRgFIAEoDjIVLnNvcmEudjEuU2Vzc2lvblN0",
-            "YXRlEigKB29wdGlvbnMYBiABKAsyFy5zb3JhLnYxLlNlc3Npb25PcHRpb25z",
-            "EhYKDmNyZWF0ZWRfdGltZV9zGAcgASgBEiQKBXN0YXRzGAggASgLMhUuc29y",
-            "YS52MS5TZXNzaW9uU3RhdHMieQoUQ3JlYXRlU2Vzc2lvblJlcXVlc3QSFAoM",
-            "ZGlzcGxheV9uYW1lGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEAoIc3BhY2Vf",
-            "aWQYAyABKAkSKAoHb3B0aW9ucxgEIAEoCzIXLnNvcmEudjEuU2Vzc2lvbk9w",
-            "dGlvbnMiOgoVQ3JlYXRlU2Vzc2lvblJlc3BvbnNlEiEKB3Nlc3Npb24YASAB",
-            "KAsyEC5zb3JhLnYxLlNlc3Npb24iJwoRR2V0U2Vzc2lvblJlcXVlc3QSEgoK",
-            "c2Vzc2lvbl9pZBgBIAEoCSI3ChJHZXRTZXNzaW9uUmVzcG9uc2USIQoHc2Vz",
-            "c2lvbhgBIAEoCzIQLnNvcmEudjEuU2Vzc2lvbiItChNMaXN0U2Vzc2lvbnNS",
-            "ZXF1ZXN0EhYKDmluY2x1ZGVfY2xvc2VkGAEgASgIIjoKFExpc3RTZXNzaW9u",
-            "c1Jlc3BvbnNlEiIKCHNlc3Npb25zGAEgAygLMhAuc29yYS52MS5TZXNzaW9u",
-            "IlQKE0Nsb3NlU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIS",
-            "CgpkZWxldGVfbWFwGAIgASgIEhUKDWRlbGV0ZV9tZW1vcnkYAyABKAgiOQoU",
-            "Q2xvc2VTZXNzaW9uUmVzcG9uc2USIQoHc2Vzc2lvbhgBIAEoCzIQLnNvcmEu",
-            "djEuU2Vzc2lvbiIYChZHZXRDYXBhYmlsaXRpZXNSZXF1ZXN0IoEBCgdCYWNr",
-            "ZW5kEhEKCWNvbXBvbmVudBgBIAEoCRIMCgRuYW1lGAIgASgJEg4KBmFjdGl2",
-            "ZRgDIAEoCBImCgZkZXZpY2UYBCABKA4yFi5zb3JhLnYxLkNvbXB1dGVEZXZp",
-            "Y2USDQoFbW9kZWwYBSABKAkSDgoGZGV0YWlsGAYgASgJIugBChdHZXRDYXBh",
-            "YmlsaXRpZXNSZXNwb25zZRIWCg5zZXJ2ZXJfdmVyc2lvbhgBIAEoCRITCgth",
-            "cGlfdmVyc2lvbhgCIAEoCRImCgZkZXZpY2UYAyABKA4yFi5zb3JhLnYxLkNv",
-            "bXB1dGVEZXZpY2USEwoLZGV2aWNlX25hbWUYBCABKAkSIgoIYmFja2VuZHMY",
-            "BSADKAsyEC5zb3JhLnYxLkJhY2tlbmQSIQoZbWF4X3JlY2VpdmVfbWVzc2Fn",
-            "ZV9ieXRlcxgGIAEoDRIcChRkZWZhdWx0X3ZveGVsX3NpemVfbRgHIAEoAipi",
-            "CgpQb3NlU291cmNlEhsKF1BPU0VfU09VUkNFX1VOU1BFQ0lGSUVEEAASFgoS",
-            "UE9TRV9TT1VSQ0VfQ0xJRU5UEAESHwobUE9TRV9TT1VSQ0VfU0VSVkVSX09E",
-            "T01FVFJZEAIqYQoMU2Vzc2lvblN0YXRlEh0KGVNFU1NJT05fU1RBVEVfVU5T",
-            "UEVDSUZJRUQQABIYChRTRVNTSU9OX1NUQVRFX0FDVElWRRABEhgKFFNFU1NJ",
-            "T05fU1RBVEVfQ0xPU0VEEAIqYAoNQ29tcHV0ZURldmljZRIeChpDT01QVVRF",
-            "X0RFVklDRV9VTlNQRUNJRklFRBAAEhYKEkNPTVBVVEVfREVWSUNFX0NQVRAB",
-            "EhcKE0NPTVBVVEVfREVWSUNFX0NVREEQAjKXAwoOU2Vzc2lvblNlcnZpY2US",
-            "TgoNQ3JlYXRlU2Vzc2lvbhIdLnNvcmEudjEuQ3JlYXRlU2Vzc2lvblJlcXVl",
-            "c3QaHi5zb3JhLnYxLkNyZWF0ZVNlc3Npb25SZXNwb25zZRJFCgpHZXRTZXNz",
-            "aW9uEhouc29yYS52MS5HZXRTZXNzaW9uUmVxdWVzdBobLnNvcmEudjEuR2V0",
-            "U2Vzc2lvblJlc3BvbnNlEksKDExpc3RTZXNzaW9ucxIcLnNvcmEudjEuTGlz",
-            "dFNlc3Npb25zUmVxdWVzdBodLnNvcmEudjEuTGlzdFNlc3Npb25zUmVzcG9u",
-            "c2USSwoMQ2xvc2VTZXNzaW9uEhwuc29yYS52MS5DbG9zZVNlc3Npb25SZXF1",
-            "ZXN0Gh0uc29yYS52MS5DbG9zZVNlc3Npb25SZXNwb25zZRJUCg9HZXRDYXBh",
-            "YmlsaXRpZXMSHy5zb3JhLnYxLkdldENhcGFiaWxpdGllc1JlcXVlc3QaIC5z",
-            "b3JhLnYxLkdldENhcGFiaWxpdGllc1Jlc3BvbnNlYgZwcm90bzM="));
+            "aW1lX3MYCiABKAISLwoOc2F2ZWRfcG9zaXRpb24YCyABKAsyFy5zb3JhLnYx",
+            "LlN0cmVhbVBvc2l0aW9uEhQKDHNhdmVkX3RpbWVfcxgMIAEoASLkAQoHU2Vz",
+            "c2lvbhISCgpzZXNzaW9uX2lkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEo",
+            "CRIPCgd1c2VyX2lkGAMgASgJEhAKCHNwYWNlX2lkGAQgASgJEiQKBXN0YXRl",
+            "GAUgASgOMhUuc29yYS52MS5TZXNzaW9uU3RhdGUSKAoHb3B0aW9ucxgGIAEo",
+            "CzIXLnNvcmEudjEuU2Vzc2lvbk9wdGlvbnMSFgoOY3JlYXRlZF90aW1lX3MY",
+            "ByABKAESJAoFc3RhdHMYCCABKAsyFS5zb3JhLnYxLlNlc3Npb25TdGF0cyJ5",
+            "ChRDcmVhdGVTZXNzaW9uUmVxdWVzdBIUCgxkaXNwbGF5X25hbWUYASABKAkS",
+            "DwoHdXNlcl9pZBgCIAEoCRIQCghzcGFjZV9pZBgDIAEoCRIoCgdvcHRpb25z",
+            "GAQgASgLMhcuc29yYS52MS5TZXNzaW9uT3B0aW9ucyI6ChVDcmVhdGVTZXNz",
+            "aW9uUmVzcG9uc2USIQoHc2Vzc2lvbhgBIAEoCzIQLnNvcmEudjEuU2Vzc2lv",
+            "biInChFHZXRTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJIjcK",
+            "EkdldFNlc3Npb25SZXNwb25zZRIhCgdzZXNzaW9uGAEgASgLMhAuc29yYS52",
+            "MS5TZXNzaW9uIi0KE0xpc3RTZXNzaW9uc1JlcXVlc3QSFgoOaW5jbHVkZV9j",
+            "bG9zZWQYASABKAgiOgoUTGlzdFNlc3Npb25zUmVzcG9uc2USIgoIc2Vzc2lv",
+            "bnMYASADKAsyEC5zb3JhLnYxLlNlc3Npb24iVAoTQ2xvc2VTZXNzaW9uUmVx",
+            "dWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhIKCmRlbGV0ZV9tYXAYAiABKAgS",
+            "FQoNZGVsZXRlX21lbW9yeRgDIAEoCCI5ChRDbG9zZVNlc3Npb25SZXNwb25z",
+            "ZRIhCgdzZXNzaW9uGAEgASgLMhAuc29yYS52MS5TZXNzaW9uIhgKFkdldENh",
+            "cGFiaWxpdGllc1JlcXVlc3QigQEKB0JhY2tlbmQSEQoJY29tcG9uZW50GAEg",
+            "ASgJEgwKBG5hbWUYAiABKAkSDgoGYWN0aXZlGAMgASgIEiYKBmRldmljZRgE",
+            "IAEoDjIWLnNvcmEudjEuQ29tcHV0ZURldmljZRINCgVtb2RlbBgFIAEoCRIO",
+            "CgZkZXRhaWwYBiABKAki6AEKF0dldENhcGFiaWxpdGllc1Jlc3BvbnNlEhYK",
+            "DnNlcnZlcl92ZXJzaW9uGAEgASgJEhMKC2FwaV92ZXJzaW9uGAIgASgJEiYK",
+            "BmRldmljZRgDIAEoDjIWLnNvcmEudjEuQ29tcHV0ZURldmljZRITCgtkZXZp",
+            "Y2VfbmFtZRgEIAEoCRIiCghiYWNrZW5kcxgFIAMoCzIQLnNvcmEudjEuQmFj",
+            "a2VuZBIhChltYXhfcmVjZWl2ZV9tZXNzYWdlX2J5dGVzGAYgASgNEhwKFGRl",
+            "ZmF1bHRfdm94ZWxfc2l6ZV9tGAcgASgCKmIKClBvc2VTb3VyY2USGwoXUE9T",
+            "RV9TT1VSQ0VfVU5TUEVDSUZJRUQQABIWChJQT1NFX1NPVVJDRV9DTElFTlQQ",
+            "ARIfChtQT1NFX1NPVVJDRV9TRVJWRVJfT0RPTUVUUlkQAiphCgxTZXNzaW9u",
+            "U3RhdGUSHQoZU0VTU0lPTl9TVEFURV9VTlNQRUNJRklFRBAAEhgKFFNFU1NJ",
+            "T05fU1RBVEVfQUNUSVZFEAESGAoUU0VTU0lPTl9TVEFURV9DTE9TRUQQAipg",
+            "Cg1Db21wdXRlRGV2aWNlEh4KGkNPTVBVVEVfREVWSUNFX1VOU1BFQ0lGSUVE",
+            "EAASFgoSQ09NUFVURV9ERVZJQ0VfQ1BVEAESFwoTQ09NUFVURV9ERVZJQ0Vf",
+            "Q1VEQRACMpcDCg5TZXNzaW9uU2VydmljZRJOCg1DcmVhdGVTZXNzaW9uEh0u",
+            "c29yYS52MS5DcmVhdGVTZXNzaW9uUmVxdWVzdBoeLnNvcmEudjEuQ3JlYXRl",
+            "U2Vzc2lvblJlc3BvbnNlEkUKCkdldFNlc3Npb24SGi5zb3JhLnYxLkdldFNl",
+            "c3Npb25SZXF1ZXN0Ghsuc29yYS52MS5HZXRTZXNzaW9uUmVzcG9uc2USSwoM",
+            "TGlzdFNlc3Npb25zEhwuc29yYS52MS5MaXN0U2Vzc2lvbnNSZXF1ZXN0Gh0u",
+            "c29yYS52MS5MaXN0U2Vzc2lvbnNSZXNwb25zZRJLCgxDbG9zZVNlc3Npb24S",
+            "HC5zb3JhLnYxLkNsb3NlU2Vzc2lvblJlcXVlc3QaHS5zb3JhLnYxLkNsb3Nl",
+            "U2Vzc2lvblJlc3BvbnNlElQKD0dldENhcGFiaWxpdGllcxIfLnNvcmEudjEu",
+            "R2V0Q2FwYWJpbGl0aWVzUmVxdWVzdBogLnNvcmEudjEuR2V0Q2FwYWJpbGl0",
+            "aWVzUmVzcG9uc2ViBnByb3RvMw=="));
       descriptor = pbr::FileDescriptor.FromGeneratedCode(descriptorData,
           new pbr::FileDescriptor[] { global::Sora.V1.TypesReflection.Descriptor, },
           new pbr::GeneratedClrTypeInfo(new[] {typeof(global::Sora.V1.PoseSource), typeof(global::Sora.V1.SessionState), typeof(global::Sora.V1.ComputeDevice), }, null, new pbr::GeneratedClrTypeInfo[] {
             new pbr::GeneratedClrTypeInfo(typeof(global::Sora.V1.SessionOptions), global::Sora.V1.SessionOptions.Parser, new[]{ "PoseSource", "VoxelSizeM", "DepthMaxM", "RecordingEnabled", "UpWorld" }, null, null, null, null),
-            new pbr::GeneratedClrTypeInfo(typeof(global::Sora.V1.SessionStats), global::Sora.V1.SessionStats.Parser, new[]{ "FramesReceived", "FramesIntegrated", "FramesDropped", "MeshChunks", "MeshTriangles", "ScenePosition", "SensorStreams", "Subscribers", "IntegrateTimeS", "MeshUpdateTimeS" }, null, null, null, null),
+            new pbr::GeneratedClrTypeInfo(typeof(global::Sora.V1.SessionStats), global::Sora.V1.SessionStats.Parser, new[]{ "FramesReceived", "FramesIntegrated", "FramesDropped", "MeshChunks", "MeshTriangles", "ScenePosition", "SensorStreams", "Subscribers", "IntegrateTimeS", "MeshUpdateTimeS", "SavedPosition", "SavedTimeS" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::Sora.V1.Session), global::Sora.V1.Session.Parser, new[]{ "SessionId", "DisplayName", "UserId", "SpaceId", "State", "Options", "CreatedTimeS", "Stats" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::Sora.V1.CreateSessionRequest), global::Sora.V1.CreateSessionRequest.Parser, new[]{ "DisplayName", "UserId", "SpaceId", "Options" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::Sora.V1.CreateSessionResponse), global::Sora.V1.CreateSessionResponse.Parser, new[]{ "Session" }, null, null, null, null),
@@ -564,6 +566,8 @@ namespace Sora.V1 {
       subscribers_ = other.subscribers_;
       integrateTimeS_ = other.integrateTimeS_;
       meshUpdateTimeS_ = other.meshUpdateTimeS_;
+      savedPosition_ = other.savedPosition_ != null ? other.savedPosition_.Clone() : null;
+      savedTimeS_ = other.savedTimeS_;
       _unknownFields = pb::UnknownFieldSet.Clone(other._unknownFields);
     }
 
@@ -723,6 +727,38 @@ namespace Sora.V1 {
       }
     }
 
+    /// <summary>Field number for the "saved_position" field.</summary>
+    public const int SavedPositionFieldNumber = 11;
+    private global::Sora.V1.StreamPosition savedPosition_;
+    /// <summary>
+    /// The scene position the session's last save holds (its autosave, every
+    /// session.autosave_interval_s while it changes, and at shutdown): a server restarted after a crash
+    /// brings the session back with at least this much. Unset until the first save.
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public global::Sora.V1.StreamPosition SavedPosition {
+      get { return savedPosition_; }
+      set {
+        savedPosition_ = value;
+      }
+    }
+
+    /// <summary>Field number for the "saved_time_s" field.</summary>
+    public const int SavedTimeSFieldNumber = 12;
+    private double savedTimeS_;
+    /// <summary>
+    /// When that save completed, seconds since the Unix epoch; 0 before the first.
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public double SavedTimeS {
+      get { return savedTimeS_; }
+      set {
+        savedTimeS_ = value;
+      }
+    }
+
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public override bool Equals(object other) {
@@ -748,6 +784,8 @@ namespace Sora.V1 {
       if (Subscribers != other.Subscribers) return false;
       if (!pbc::ProtobufEqualityComparers.BitwiseSingleEqualityComparer.Equals(IntegrateTimeS, other.IntegrateTimeS)) return false;
       if (!pbc::ProtobufEqualityComparers.BitwiseSingleEqualityComparer.Equals(MeshUpdateTimeS, other.MeshUpdateTimeS)) return false;
+      if (!object.Equals(SavedPosition, other.SavedPosition)) return false;
+      if (!pbc::ProtobufEqualityComparers.BitwiseDoubleEqualityComparer.Equals(SavedTimeS, other.SavedTimeS)) return false;
       return Equals(_unknownFields, other._unknownFields);
     }
 
@@ -765,6 +803,8 @@ namespace Sora.V1 {
       if (Subscribers != 0) hash ^= Subscribers.GetHashCode();
       if (IntegrateTimeS != 0F) hash ^= pbc::ProtobufEqualityComparers.BitwiseSingleEqualityComparer.GetHashCode(IntegrateTimeS);
       if (MeshUpdateTimeS != 0F) hash ^= pbc::ProtobufEqualityComparers.BitwiseSingleEqualityComparer.GetHashCode(MeshUpdateTimeS);
+      if (savedPosition_ != null) hash ^= SavedPosition.GetHashCode();
+      if (SavedTimeS != 0D) hash ^= pbc::ProtobufEqualityComparers.BitwiseDoubleEqualityComparer.GetHashCode(SavedTimeS);
       if (_unknownFields != null) {
         hash ^= _unknownFields.GetHashCode();
       }
@@ -823,6 +863,14 @@ namespace Sora.V1 {
         output.WriteRawTag(85);
         output.WriteFloat(MeshUpdateTimeS);
       }
+      if (savedPosition_ != null) {
+        output.WriteRawTag(90);
+        output.WriteMessage(SavedPosition);
+      }
+      if (SavedTimeS != 0D) {
+        output.WriteRawTag(97);
+        output.WriteDouble(SavedTimeS);
+      }
       if (_unknownFields != null) {
         _unknownFields.WriteTo(output);
       }
@@ -873,6 +921,14 @@ namespace Sora.V1 {
         output.WriteRawTag(85);
         output.WriteFloat(MeshUpdateTimeS);
       }
+      if (savedPosition_ != null) {
+        output.WriteRawTag(90);
+        output.WriteMessage(SavedPosition);
+      }
+      if (SavedTimeS != 0D) {
+        output.WriteRawTag(97);
+        output.WriteDouble(SavedTimeS);
+      }
       if (_unknownFields != null) {
         _unknownFields.WriteTo(ref output);
       }
@@ -912,6 +968,12 @@ namespace Sora.V1 {
       }
       if (MeshUpdateTimeS != 0F) {
         size += 1 + 4;
+      }
+      if (savedPosition_ != null) {
+        size += 1 + pb::CodedOutputStream.ComputeMessageSize(SavedPosition);
+      }
+      if (SavedTimeS != 0D) {
+        size += 1 + 8;
       }
       if (_unknownFields != null) {
         size += _unknownFields.CalculateSize();
@@ -957,6 +1019,15 @@ namespace Sora.V1 {
       }
       if (other.MeshUpdateTimeS != 0F) {
         MeshUpdateTimeS = other.MeshUpdateTimeS;
+      }
+      if (other.savedPosition_ != null) {
+        if (savedPosition_ == null) {
+          SavedPosition = new global::Sora.V1.StreamPosition();
+        }
+        SavedPosition.MergeFrom(other.SavedPosition);
+      }
+      if (other.SavedTimeS != 0D) {
+        SavedTimeS = other.SavedTimeS;
       }
       _unknownFields = pb::UnknownFieldSet.MergeFrom(_unknownFields, other._unknownFields);
     }
@@ -1016,6 +1087,17 @@ namespace Sora.V1 {
             MeshUpdateTimeS = input.ReadFloat();
             break;
           }
+          case 90: {
+            if (savedPosition_ == null) {
+              SavedPosition = new global::Sora.V1.StreamPosition();
+            }
+            input.ReadMessage(SavedPosition);
+            break;
+          }
+          case 97: {
+            SavedTimeS = input.ReadDouble();
+            break;
+          }
         }
       }
     #endif
@@ -1072,6 +1154,17 @@ namespace Sora.V1 {
           }
           case 85: {
             MeshUpdateTimeS = input.ReadFloat();
+            break;
+          }
+          case 90: {
+            if (savedPosition_ == null) {
+              SavedPosition = new global::Sora.V1.StreamPosition();
+            }
+            input.ReadMessage(SavedPosition);
+            break;
+          }
+          case 97: {
+            SavedTimeS = input.ReadDouble();
             break;
           }
         }

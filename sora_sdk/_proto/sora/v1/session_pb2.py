@@ -15,47 +15,47 @@ _sym_db = _symbol_database.Default()
 from sora_sdk._proto.sora.v1 import types_pb2 as sora_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15sora/v1/session.proto\x12\x07sora.v1\x1a\x13sora/v1/types.proto\"\xa4\x01\n\x0eSessionOptions\x12(\n\x0bpose_source\x18\x01 \x01(\x0e\x32\x13.sora.v1.PoseSource\x12\x14\n\x0cvoxel_size_m\x18\x02 \x01(\x02\x12\x13\n\x0b\x64\x65pth_max_m\x18\x03 \x01(\x02\x12\x19\n\x11recording_enabled\x18\x04 \x01(\x08\x12\"\n\x08up_world\x18\x05 \x01(\x0b\x32\x10.sora.v1.Vector3\"\x9b\x02\n\x0cSessionStats\x12\x17\n\x0f\x66rames_received\x18\x01 \x01(\x04\x12\x19\n\x11\x66rames_integrated\x18\x02 \x01(\x04\x12\x16\n\x0e\x66rames_dropped\x18\x03 \x01(\x04\x12\x13\n\x0bmesh_chunks\x18\x04 \x01(\r\x12\x16\n\x0emesh_triangles\x18\x05 \x01(\x04\x12/\n\x0escene_position\x18\x06 \x01(\x0b\x32\x17.sora.v1.StreamPosition\x12\x16\n\x0esensor_streams\x18\x07 \x01(\r\x12\x13\n\x0bsubscribers\x18\x08 \x01(\r\x12\x18\n\x10integrate_time_s\x18\t \x01(\x02\x12\x1a\n\x12mesh_update_time_s\x18\n \x01(\x02\"\xe4\x01\n\x07Session\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x0f\n\x07user_id\x18\x03 \x01(\t\x12\x10\n\x08space_id\x18\x04 \x01(\t\x12$\n\x05state\x18\x05 \x01(\x0e\x32\x15.sora.v1.SessionState\x12(\n\x07options\x18\x06 \x01(\x0b\x32\x17.sora.v1.SessionOptions\x12\x16\n\x0e\x63reated_time_s\x18\x07 \x01(\x01\x12$\n\x05stats\x18\x08 \x01(\x0b\x32\x15.sora.v1.SessionStats\"y\n\x14\x43reateSessionRequest\x12\x14\n\x0c\x64isplay_name\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x10\n\x08space_id\x18\x03 \x01(\t\x12(\n\x07options\x18\x04 \x01(\x0b\x32\x17.sora.v1.SessionOptions\":\n\x15\x43reateSessionResponse\x12!\n\x07session\x18\x01 \x01(\x0b\x32\x10.sora.v1.Session\"\'\n\x11GetSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"7\n\x12GetSessionResponse\x12!\n\x07session\x18\x01 \x01(\x0b\x32\x10.sora.v1.Session\"-\n\x13ListSessionsRequest\x12\x16\n\x0einclude_closed\x18\x01 \x01(\x08\":\n\x14ListSessionsResponse\x12\"\n\x08sessions\x18\x01 \x03(\x0b\x32\x10.sora.v1.Session\"T\n\x13\x43loseSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x12\n\ndelete_map\x18\x02 \x01(\x08\x12\x15\n\rdelete_memory\x18\x03 \x01(\x08\"9\n\x14\x43loseSessionResponse\x12!\n\x07session\x18\x01 \x01(\x0b\x32\x10.sora.v1.Session\"\x18\n\x16GetCapabilitiesRequest\"\x81\x01\n\x07\x42\x61\x63kend\x12\x11\n\tcomponent\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06\x61\x63tive\x18\x03 \x01(\x08\x12&\n\x06\x64\x65vice\x18\x04 \x01(\x0e\x32\x16.sora.v1.ComputeDevice\x12\r\n\x05model\x18\x05 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x06 \x01(\t\"\xe8\x01\n\x17GetCapabilitiesResponse\x12\x16\n\x0eserver_version\x18\x01 \x01(\t\x12\x13\n\x0b\x61pi_version\x18\x02 \x01(\t\x12&\n\x06\x64\x65vice\x18\x03 \x01(\x0e\x32\x16.sora.v1.ComputeDevice\x12\x13\n\x0b\x64\x65vice_name\x18\x04 \x01(\t\x12\"\n\x08\x62\x61\x63kends\x18\x05 \x03(\x0b\x32\x10.sora.v1.Backend\x12!\n\x19max_receive_message_bytes\x18\x06 \x01(\r\x12\x1c\n\x14\x64\x65\x66\x61ult_voxel_size_m\x18\x07 \x01(\x02*b\n\nPoseSource\x12\x1b\n\x17POSE_SOURCE_UNSPECIFIED\x10\x00\x12\x16\n\x12POSE_SOURCE_CLIENT\x10\x01\x12\x1f\n\x1bPOSE_SOURCE_SERVER_ODOMETRY\x10\x02*a\n\x0cSessionState\x12\x1d\n\x19SESSION_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14SESSION_STATE_ACTIVE\x10\x01\x12\x18\n\x14SESSION_STATE_CLOSED\x10\x02*`\n\rComputeDevice\x12\x1e\n\x1a\x43OMPUTE_DEVICE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43OMPUTE_DEVICE_CPU\x10\x01\x12\x17\n\x13\x43OMPUTE_DEVICE_CUDA\x10\x02\x32\x97\x03\n\x0eSessionService\x12N\n\rCreateSession\x12\x1d.sora.v1.CreateSessionRequest\x1a\x1e.sora.v1.CreateSessionResponse\x12\x45\n\nGetSession\x12\x1a.sora.v1.GetSessionRequest\x1a\x1b.sora.v1.GetSessionResponse\x12K\n\x0cListSessions\x12\x1c.sora.v1.ListSessionsRequest\x1a\x1d.sora.v1.ListSessionsResponse\x12K\n\x0c\x43loseSession\x12\x1c.sora.v1.CloseSessionRequest\x1a\x1d.sora.v1.CloseSessionResponse\x12T\n\x0fGetCapabilities\x12\x1f.sora.v1.GetCapabilitiesRequest\x1a .sora.v1.GetCapabilitiesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15sora/v1/session.proto\x12\x07sora.v1\x1a\x13sora/v1/types.proto\"\xa4\x01\n\x0eSessionOptions\x12(\n\x0bpose_source\x18\x01 \x01(\x0e\x32\x13.sora.v1.PoseSource\x12\x14\n\x0cvoxel_size_m\x18\x02 \x01(\x02\x12\x13\n\x0b\x64\x65pth_max_m\x18\x03 \x01(\x02\x12\x19\n\x11recording_enabled\x18\x04 \x01(\x08\x12\"\n\x08up_world\x18\x05 \x01(\x0b\x32\x10.sora.v1.Vector3\"\xe2\x02\n\x0cSessionStats\x12\x17\n\x0f\x66rames_received\x18\x01 \x01(\x04\x12\x19\n\x11\x66rames_integrated\x18\x02 \x01(\x04\x12\x16\n\x0e\x66rames_dropped\x18\x03 \x01(\x04\x12\x13\n\x0bmesh_chunks\x18\x04 \x01(\r\x12\x16\n\x0emesh_triangles\x18\x05 \x01(\x04\x12/\n\x0escene_position\x18\x06 \x01(\x0b\x32\x17.sora.v1.StreamPosition\x12\x16\n\x0esensor_streams\x18\x07 \x01(\r\x12\x13\n\x0bsubscribers\x18\x08 \x01(\r\x12\x18\n\x10integrate_time_s\x18\t \x01(\x02\x12\x1a\n\x12mesh_update_time_s\x18\n \x01(\x02\x12/\n\x0esaved_position\x18\x0b \x01(\x0b\x32\x17.sora.v1.StreamPosition\x12\x14\n\x0csaved_time_s\x18\x0c \x01(\x01\"\xe4\x01\n\x07Session\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x0f\n\x07user_id\x18\x03 \x01(\t\x12\x10\n\x08space_id\x18\x04 \x01(\t\x12$\n\x05state\x18\x05 \x01(\x0e\x32\x15.sora.v1.SessionState\x12(\n\x07options\x18\x06 \x01(\x0b\x32\x17.sora.v1.SessionOptions\x12\x16\n\x0e\x63reated_time_s\x18\x07 \x01(\x01\x12$\n\x05stats\x18\x08 \x01(\x0b\x32\x15.sora.v1.SessionStats\"y\n\x14\x43reateSessionRequest\x12\x14\n\x0c\x64isplay_name\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x10\n\x08space_id\x18\x03 \x01(\t\x12(\n\x07options\x18\x04 \x01(\x0b\x32\x17.sora.v1.SessionOptions\":\n\x15\x43reateSessionResponse\x12!\n\x07session\x18\x01 \x01(\x0b\x32\x10.sora.v1.Session\"\'\n\x11GetSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"7\n\x12GetSessionResponse\x12!\n\x07session\x18\x01 \x01(\x0b\x32\x10.sora.v1.Session\"-\n\x13ListSessionsRequest\x12\x16\n\x0einclude_closed\x18\x01 \x01(\x08\":\n\x14ListSessionsResponse\x12\"\n\x08sessions\x18\x01 \x03(\x0b\x32\x10.sora.v1.Session\"T\n\x13\x43loseSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x12\n\ndelete_map\x18\x02 \x01(\x08\x12\x15\n\rdelete_memory\x18\x03 \x01(\x08\"9\n\x14\x43loseSessionResponse\x12!\n\x07session\x18\x01 \x01(\x0b\x32\x10.sora.v1.Session\"\x18\n\x16GetCapabilitiesRequest\"\x81\x01\n\x07\x42\x61\x63kend\x12\x11\n\tcomponent\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06\x61\x63tive\x18\x03 \x01(\x08\x12&\n\x06\x64\x65vice\x18\x04 \x01(\x0e\x32\x16.sora.v1.ComputeDevice\x12\r\n\x05model\x18\x05 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x06 \x01(\t\"\xe8\x01\n\x17GetCapabilitiesResponse\x12\x16\n\x0eserver_version\x18\x01 \x01(\t\x12\x13\n\x0b\x61pi_version\x18\x02 \x01(\t\x12&\n\x06\x64\x65vice\x18\x03 \x01(\x0e\x32\x16.sora.v1.ComputeDevice\x12\x13\n\x0b\x64\x65vice_name\x18\x04 \x01(\t\x12\"\n\x08\x62\x61\x63kends\x18\x05 \x03(\x0b\x32\x10.sora.v1.Backend\x12!\n\x19max_receive_message_bytes\x18\x06 \x01(\r\x12\x1c\n\x14\x64\x65\x66\x61ult_voxel_size_m\x18\x07 \x01(\x02*b\n\nPoseSource\x12\x1b\n\x17POSE_SOURCE_UNSPECIFIED\x10\x00\x12\x16\n\x12POSE_SOURCE_CLIENT\x10\x01\x12\x1f\n\x1bPOSE_SOURCE_SERVER_ODOMETRY\x10\x02*a\n\x0cSessionState\x12\x1d\n\x19SESSION_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14SESSION_STATE_ACTIVE\x10\x01\x12\x18\n\x14SESSION_STATE_CLOSED\x10\x02*`\n\rComputeDevice\x12\x1e\n\x1a\x43OMPUTE_DEVICE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43OMPUTE_DEVICE_CPU\x10\x01\x12\x17\n\x13\x43OMPUTE_DEVICE_CUDA\x10\x02\x32\x97\x03\n\x0eSessionService\x12N\n\rCreateSession\x12\x1d.sora.v1.CreateSessionRequest\x1a\x1e.sora.v1.CreateSessionResponse\x12\x45\n\nGetSession\x12\x1a.sora.v1.GetSessionRequest\x1a\x1b.sora.v1.GetSessionResponse\x12K\n\x0cListSessions\x12\x1c.sora.v1.ListSessionsRequest\x1a\x1d.sora.v1.ListSessionsResponse\x12K\n\x0c\x43loseSession\x12\x1c.sora.v1.CloseSessionRequest\x1a\x1d.sora.v1.CloseSessionResponse\x12T\n\x0fGetCapabilities\x12\x1f.sora.v1.GetCapabilitiesRequest\x1a .sora.v1.GetCapabilitiesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'sora.v1.session_pb2', _globals)
 if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._options = None
-  _globals['_POSESOURCE']._serialized_start=1665
-  _globals['_POSESOURCE']._serialized_end=1763
-  _globals['_SESSIONSTATE']._serialized_start=1765
-  _globals['_SESSIONSTATE']._serialized_end=1862
-  _globals['_COMPUTEDEVICE']._serialized_start=1864
-  _globals['_COMPUTEDEVICE']._serialized_end=1960
+  _globals['_POSESOURCE']._serialized_start=1736
+  _globals['_POSESOURCE']._serialized_end=1834
+  _globals['_SESSIONSTATE']._serialized_start=1836
+  _globals['_SESSIONSTATE']._serialized_end=1933
+  _globals['_COMPUTEDEVICE']._serialized_start=1935
+  _globals['_COMPUTEDEVICE']._serialized_end=2031
   _globals['_SESSIONOPTIONS']._serialized_start=56
   _globals['_SESSIONOPTIONS']._serialized_end=220
   _globals['_SESSIONSTATS']._serialized_start=223
-  _globals['_SESSIONSTATS']._serialized_end=506
-  _globals['_SESSION']._serialized_start=509
-  _globals['_SESSION']._serialized_end=737
-  _globals['_CREATESESSIONREQUEST']._serialized_start=739
-  _globals['_CREATESESSIONREQUEST']._serialized_end=860
-  _globals['_CREATESESSIONRESPONSE']._serialized_start=862
-  _globals['_CREATESESSIONRESPONSE']._serialized_end=920
-  _globals['_GETSESSIONREQUEST']._serialized_start=922
-  _globals['_GETSESSIONREQUEST']._serialized_end=961
-  _globals['_GETSESSIONRESPONSE']._serialized_start=963
-  _globals['_GETSESSIONRESPONSE']._serialized_end=1018
-  _globals['_LISTSESSIONSREQUEST']._serialized_start=1020
-  _globals['_LISTSESSIONSREQUEST']._serialized_end=1065
-  _globals['_LISTSESSIONSRESPONSE']._serialized_start=1067
-  _globals['_LISTSESSIONSRESPONSE']._serialized_end=1125
-  _globals['_CLOSESESSIONREQUEST']._serialized_start=1127
-  _globals['_CLOSESESSIONREQUEST']._serialized_end=1211
-  _globals['_CLOSESESSIONRESPONSE']._serialized_start=1213
-  _globals['_CLOSESESSIONRESPONSE']._serialized_end=1270
-  _globals['_GETCAPABILITIESREQUEST']._serialized_start=1272
-  _globals['_GETCAPABILITIESREQUEST']._serialized_end=1296
-  _globals['_BACKEND']._serialized_start=1299
-  _globals['_BACKEND']._serialized_end=1428
-  _globals['_GETCAPABILITIESRESPONSE']._serialized_start=1431
-  _globals['_GETCAPABILITIESRESPONSE']._serialized_end=1663
-  _globals['_SESSIONSERVICE']._serialized_start=1963
-  _globals['_SESSIONSERVICE']._serialized_end=2370
+  _globals['_SESSIONSTATS']._serialized_end=577
+  _globals['_SESSION']._serialized_start=580
+  _globals['_SESSION']._serialized_end=808
+  _globals['_CREATESESSIONREQUEST']._serialized_start=810
+  _globals['_CREATESESSIONREQUEST']._serialized_end=931
+  _globals['_CREATESESSIONRESPONSE']._serialized_start=933
+  _globals['_CREATESESSIONRESPONSE']._serialized_end=991
+  _globals['_GETSESSIONREQUEST']._serialized_start=993
+  _globals['_GETSESSIONREQUEST']._serialized_end=1032
+  _globals['_GETSESSIONRESPONSE']._serialized_start=1034
+  _globals['_GETSESSIONRESPONSE']._serialized_end=1089
+  _globals['_LISTSESSIONSREQUEST']._serialized_start=1091
+  _globals['_LISTSESSIONSREQUEST']._serialized_end=1136
+  _globals['_LISTSESSIONSRESPONSE']._serialized_start=1138
+  _globals['_LISTSESSIONSRESPONSE']._serialized_end=1196
+  _globals['_CLOSESESSIONREQUEST']._serialized_start=1198
+  _globals['_CLOSESESSIONREQUEST']._serialized_end=1282
+  _globals['_CLOSESESSIONRESPONSE']._serialized_start=1284
+  _globals['_CLOSESESSIONRESPONSE']._serialized_end=1341
+  _globals['_GETCAPABILITIESREQUEST']._serialized_start=1343
+  _globals['_GETCAPABILITIESREQUEST']._serialized_end=1367
+  _globals['_BACKEND']._serialized_start=1370
+  _globals['_BACKEND']._serialized_end=1499
+  _globals['_GETCAPABILITIESRESPONSE']._serialized_start=1502
+  _globals['_GETCAPABILITIESRESPONSE']._serialized_end=1734
+  _globals['_SESSIONSERVICE']._serialized_start=2034
+  _globals['_SESSIONSERVICE']._serialized_end=2441
 # @@protoc_insertion_point(module_scope)

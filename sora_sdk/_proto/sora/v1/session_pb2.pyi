@@ -148,6 +148,8 @@ class SessionStats(google.protobuf.message.Message):
     SUBSCRIBERS_FIELD_NUMBER: builtins.int
     INTEGRATE_TIME_S_FIELD_NUMBER: builtins.int
     MESH_UPDATE_TIME_S_FIELD_NUMBER: builtins.int
+    SAVED_POSITION_FIELD_NUMBER: builtins.int
+    SAVED_TIME_S_FIELD_NUMBER: builtins.int
     frames_received: builtins.int
     """Camera frames received on all sensor streams."""
     frames_integrated: builtins.int
@@ -166,9 +168,18 @@ class SessionStats(google.protobuf.message.Message):
     """Mean time to fuse one frame over the last frames, seconds."""
     mesh_update_time_s: builtins.float
     """Mean time of one incremental mesh update, seconds."""
+    saved_time_s: builtins.float
+    """When that save completed, seconds since the Unix epoch; 0 before the first."""
     @property
     def scene_position(self) -> sora_sdk._proto.sora.v1.types_pb2.StreamPosition:
         """Current scene stream position."""
+
+    @property
+    def saved_position(self) -> sora_sdk._proto.sora.v1.types_pb2.StreamPosition:
+        """The scene position the session's last save holds (its autosave, every
+        session.autosave_interval_s while it changes, and at shutdown): a server restarted after a crash
+        brings the session back with at least this much. Unset until the first save.
+        """
 
     def __init__(
         self,
@@ -183,9 +194,11 @@ class SessionStats(google.protobuf.message.Message):
         subscribers: builtins.int = ...,
         integrate_time_s: builtins.float = ...,
         mesh_update_time_s: builtins.float = ...,
+        saved_position: sora_sdk._proto.sora.v1.types_pb2.StreamPosition | None = ...,
+        saved_time_s: builtins.float = ...,
     ) -> None: ...
-    def HasField(self, field_name: typing.Literal["scene_position", b"scene_position"]) -> builtins.bool: ...
-    def ClearField(self, field_name: typing.Literal["frames_dropped", b"frames_dropped", "frames_integrated", b"frames_integrated", "frames_received", b"frames_received", "integrate_time_s", b"integrate_time_s", "mesh_chunks", b"mesh_chunks", "mesh_triangles", b"mesh_triangles", "mesh_update_time_s", b"mesh_update_time_s", "scene_position", b"scene_position", "sensor_streams", b"sensor_streams", "subscribers", b"subscribers"]) -> None: ...
+    def HasField(self, field_name: typing.Literal["saved_position", b"saved_position", "scene_position", b"scene_position"]) -> builtins.bool: ...
+    def ClearField(self, field_name: typing.Literal["frames_dropped", b"frames_dropped", "frames_integrated", b"frames_integrated", "frames_received", b"frames_received", "integrate_time_s", b"integrate_time_s", "mesh_chunks", b"mesh_chunks", "mesh_triangles", b"mesh_triangles", "mesh_update_time_s", b"mesh_update_time_s", "saved_position", b"saved_position", "saved_time_s", b"saved_time_s", "scene_position", b"scene_position", "sensor_streams", b"sensor_streams", "subscribers", b"subscribers"]) -> None: ...
 
 global___SessionStats = SessionStats
 
