@@ -75,6 +75,9 @@ class SceneConfig:
     """SceneStore history and subscriber queues."""
 
     history_versions: int = _opt(4096, "versions of deltas kept for resume, per session")
+    history_bytes: int = _opt(
+        64 << 20, "memory the kept deltas may take, per session (mesh deltas are large); the oldest go first"
+    )
     subscriber_queue_items: int = _opt(512, "ordered items a subscriber may fall behind before it is cut off")
     snapshot_batch_bytes: int = _opt(1 << 20, "a snapshot is split into messages of about this size")
 

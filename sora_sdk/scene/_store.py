@@ -57,6 +57,15 @@ class SceneDelta:
         return mesh + others + 16 * len(self.removed_chunks)
 
 
+def _memory_bytes(delta: SceneDelta) -> int:
+    """What a delta holds in memory (its chunks' arrays dominate), for the history's byte bound."""
+    mesh = sum(
+        c.vertices.nbytes + c.normals.nbytes + c.colors.nbytes + c.triangles.nbytes + 200 for c in delta.upserted_chunks
+    )
+    others = len(delta.upserted_planes) + len(delta.upserted_objects) + len(delta.upserted_anchors)
+    return mesh + 500 * others + 16 * (len(delta.removed_chunks) + 1)
+
+
 class UpdateKind(StrEnum):
     SNAPSHOT_BEGIN = "snapshot_begin"
     SNAPSHOT_PART = "snapshot_part"
@@ -155,7 +164,11 @@ class SceneStore:
         self.config = config
         self.state = SceneState()
         self._log: OrderedLog[SceneDelta] = OrderedLog(
-            epoch=epoch, capacity=config.history_versions, max_lag=config.subscriber_queue_items
+            epoch=epoch,
+            capacity=config.history_versions,
+            max_lag=config.subscriber_queue_items,
+            max_bytes=config.history_bytes,
+            size_of=_memory_bytes,
         )
 
     @property

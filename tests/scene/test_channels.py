@@ -94,3 +94,21 @@ async def test_epoch_restart_sends_watchers_a_fresh_snapshot() -> None:
     again = await asyncio.wait_for(agen.__anext__(), 2)
     assert again.kind.value == "snapshot_begin" and again.position.epoch == 2
     assert sorted(a.anchor_id for a in again.delta.upserted_anchors) == ["a5", "a6"]
+
+
+async def test_history_is_bounded_by_memory_as_well_as_by_versions() -> None:
+    # Each chunk of 300 vertices and 100 triangles holds 300*12*2 + 300*3 + 100*12 = 9,300 B of arrays.
+    store = SceneStore(SceneConfig(history_versions=1000, history_bytes=50_000), epoch=1)
+    for i in range(20):
+        store.commit(SceneDelta(upserted_chunks=[_chunk((i, 0, 0), n_vertices=300)]))
+    log = store._log
+    assert 40_000 <= log.kept_bytes <= 50_000  # five deltas of ~9.5 kB, not twenty
+    assert log.oldest_sequence == 16 and store.position.sequence == 20
+    # A position older than the kept history resumes with a snapshot; a kept one with exactly the rest.
+    first = await store.watch(StreamPosition(1, 10)).__anext__()
+    assert first.kind.value == "snapshot_begin" and len(first.delta.upserted_chunks) == 20
+    kept = await store.watch(StreamPosition(1, 15)).__anext__()
+    assert kept.kind.value == "delta" and kept.position.sequence == 16
+    # One delta larger than the whole bound is still kept (the newest always is).
+    store.commit(SceneDelta(upserted_chunks=[_chunk((j, 1, 0), n_vertices=300) for j in range(10)]))
+    assert log.oldest_sequence == 21 and log.kept_bytes > 50_000
