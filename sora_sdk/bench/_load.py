@@ -107,12 +107,18 @@ class _Side:
             "rss_start_mb": self.rss_mb[0],
             "rss_end_mb": self.rss_mb[1],
             "rss_drift_mb": self.rss_mb[1] - self.rss_mb[0],
+            "rss_samples_mb": list(self.extra.get("rss_samples_mb", self.rss_mb)),
             "cpu_s_per_s": self.cpu_s / span,
             **self.extra,
         }
 
 
 # ---- server processes ---------------------------------------------------------------------------
+
+
+def _second_half_mb(samples: list[float]) -> float:
+    """RSS growth over the second half of the window (samples at its quarters), MiB."""
+    return samples[-1] - samples[len(samples) // 2] if len(samples) >= 3 else float("nan")
 
 
 def _rss_mb(pid: int) -> float:
@@ -436,8 +442,11 @@ async def _run_sora(
             await asyncio.sleep(WARMUP_S)
             t0, rss0, cpu0 = time.time(), _rss_mb(proc.pid), _cpu_s(proc.pid)
             log(f"measuring {duration_s:g} s ...")
-            await asyncio.sleep(duration_s)
-            t1, rss1, cpu1 = time.time(), _rss_mb(proc.pid), _cpu_s(proc.pid)
+            rss_samples = [rss0]  # at each quarter of the window: filling levels off, a leak does not
+            for _ in range(4):
+                await asyncio.sleep(duration_s / 4)
+                rss_samples.append(_rss_mb(proc.pid))
+            t1, rss1, cpu1 = time.time(), rss_samples[-1], _cpu_s(proc.pid)
             stop.set()
             await asyncio.gather(*drivers)
             await asyncio.gather(*pending, return_exceptions=True)
@@ -449,7 +458,7 @@ async def _run_sora(
     expected = {aid for ts, aid in created if t0 <= ts < t1}
     side = _Side(subs, (t0, t1), (rss0, rss1), cpu1 - cpu0, errors["driver"], expected,
                  extra={"frames_received": int(info.frames_received), "frames_integrated": int(info.frames_integrated),
-                        "anchors_created": len(created)})  # fmt: skip
+                        "anchors_created": len(created), "rss_samples_mb": rss_samples})  # fmt: skip
     perception = _Side(psubs, (t0, t1), (rss0, rss1), cpu1 - cpu0) if psubs else None
     return side, perception
 
@@ -619,9 +628,11 @@ def run_load(
             "MiB",
             drift_ratio,
             ratio_is="(drift + 1) / (|baseline drift| + 1)",
-            note=f"{100 * s['rss_drift_mb'] / max(s['rss_start_mb'], 1e-9):.1f} % of the starting RSS (soak: < 5 %)",
+            note=f"{100 * s['rss_drift_mb'] / max(s['rss_start_mb'], 1e-9):.1f} % of the starting RSS (soak: < 5 %); "
+            f"second half of the window {_second_half_mb(s['rss_samples_mb']):+.0f} MiB",
             details={
                 "sora_rss_mb": [s["rss_start_mb"], s["rss_end_mb"]],
+                "sora_rss_samples_mb": s["rss_samples_mb"],
                 "baseline_rss_mb": [b["rss_start_mb"], b["rss_end_mb"]],
             },
         )

@@ -374,3 +374,27 @@ async def test_a_damaged_autosave_is_set_aside_and_the_other_sessions_come_back(
         assert len(kept) == 1 and kept[0].read_bytes() == data[: len(data) // 2]
     finally:
         await running.stop(0.5)
+
+
+async def test_a_restored_session_stays_bound_to_its_principal(tmp_path: Path) -> None:
+    from sora_sdk import PermissionDeniedError
+    from sora_sdk.server import create_server
+    from tests.conftest import ANA, BEN, auth_config
+
+    config = auth_config(tmp_path)
+    running = await create_server(config)
+    async with SoraClient(f"127.0.0.1:{running.port}", token=ANA) as ana:
+        session = await ana.create_session(user_id="ana")
+        await session.create_anchor(pose_world_anchor=Pose.identity(), label="sofa")
+    await running.stop(0.5)
+    running = await create_server(config)  # same data folder: the session comes back
+    try:
+        async with SoraClient(f"127.0.0.1:{running.port}", token=BEN) as ben:
+            with pytest.raises(PermissionDeniedError):
+                await (await ben.session(session.session_id)).list_anchors()
+            assert session.session_id not in {s.session_id for s in await ben.list_sessions()}
+        async with SoraClient(f"127.0.0.1:{running.port}", token=ANA) as ana:
+            restored = await ana.session(session.session_id)
+            assert [a.label for a in await restored.list_anchors()] == ["sofa"]
+    finally:
+        await running.stop(0.5)
