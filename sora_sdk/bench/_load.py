@@ -147,8 +147,12 @@ def _cpu_s(pid: int) -> float:
 
 
 @contextlib.asynccontextmanager
-async def _process(*args: str, timeout_s: float = 180.0) -> AsyncIterator[tuple[asyncio.subprocess.Process, int]]:
-    """Starts ``python args…``, waits for its "listening on HOST:PORT" line; yields (process, port); stops it."""
+async def _process(
+    *args: str, timeout_s: float = 180.0, output: list[str] | None = None
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, int]]:
+    """Starts ``python args…``, waits for its "listening on HOST:PORT" line; yields (process, port); stops it
+    (SIGTERM, then SIGKILL after 15 s) unless it has already ended. Its output lines go to ``output``
+    when given (all of them, to its end), else only the start-up is kept for the error message."""
     # The child imports the same sora_sdk as this process, wherever it is run from.
     root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
@@ -156,7 +160,8 @@ async def _process(*args: str, timeout_s: float = 180.0) -> AsyncIterator[tuple[
         sys.executable, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=env
     )
     assert proc.stdout is not None
-    lines: list[str] = []
+    lines: list[str] = output if output is not None else []
+    drainer: asyncio.Future[None] | None = None
     try:
         port = 0
         deadline = time.monotonic() + timeout_s
@@ -171,8 +176,9 @@ async def _process(*args: str, timeout_s: float = 180.0) -> AsyncIterator[tuple[
 
         async def drain() -> None:  # keep its pipe from filling
             assert proc.stdout is not None
-            while await proc.stdout.readline():
-                pass
+            while line := await proc.stdout.readline():
+                if output is not None:
+                    output.append(line.decode(errors="replace"))
 
         drainer = asyncio.ensure_future(drain())
         yield proc, port
@@ -184,7 +190,9 @@ async def _process(*args: str, timeout_s: float = 180.0) -> AsyncIterator[tuple[
             except TimeoutError:
                 proc.kill()
                 await proc.wait()
-        with contextlib.suppress(Exception):
+        if drainer is not None:  # the process has ended: read what it wrote last, then stop
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(drainer, 5)
             drainer.cancel()
 
 

@@ -198,9 +198,7 @@ class Session:
         LOSSLESS: waits for room, and returns a future resolved when the frame was fused.
         ``stream`` names the sensor stream, so the saved map records which frames it holds.
         """
-        self._check_open()
-        if self.draining:
-            raise UnavailableError("the server is draining; resume elsewhere", reason="SERVER_DRAINING")
+        self._check_accepting()
         self.stats.frames_received += 1
         if frame.color is not None and self.config.session.camera_hands:
             self._camera_frame = frame
@@ -216,9 +214,7 @@ class Session:
         if lossless:
             async with self._space:
                 await self._space.wait_for(lambda: len(self._queue) < limit or self.closed or self.draining)
-            self._check_open()
-            if self.draining:
-                raise UnavailableError("the server is draining; resume elsewhere", reason="SERVER_DRAINING")
+            self._check_accepting()
             done = asyncio.get_running_loop().create_future()
         else:
             while len(self._queue) >= limit:
@@ -714,6 +710,12 @@ class Session:
     def _check_open(self) -> None:
         if self.closed:
             raise FailedPreconditionError(f"session {self.info.session_id} is closed", reason="SESSION_CLOSED")
+
+    def _check_accepting(self) -> None:
+        """Open and not draining: a frame may still be queued."""
+        self._check_open()
+        if self.draining:
+            raise UnavailableError("the server is draining; resume elsewhere", reason="SERVER_DRAINING")
 
     async def close(self, error: BaseException) -> None:
         """Stops the pipeline and ends every stream of this session with ``error``."""

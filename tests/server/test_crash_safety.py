@@ -14,11 +14,13 @@ import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from sora_sdk import SoraError
+from sora_sdk.bench._load import _process as run_process
 from sora_sdk.client import SceneMirror, SoraClient
 from sora_sdk.client._codec import position_from_proto
 from sora_sdk.core.geometry import Pose
@@ -38,14 +40,14 @@ def _free_port() -> int:
 
 class ServerProcess:
     """``sora serve`` in a child process on a fixed port and data folder, so it can be killed and
-    started again where clients expect it."""
+    started again where clients expect it (the load bench's process runner, restartable)."""
 
     def __init__(self, data_dir: Path, *flags: str) -> None:
         self.data_dir = data_dir
         self.port = _free_port()
         self.flags = flags
         self.proc: asyncio.subprocess.Process | None = None
-        self._drain: asyncio.Task[None] | None = None
+        self._running: contextlib.AbstractAsyncContextManager[Any] | None = None
         self.output: list[str] = []
 
     @property
@@ -53,34 +55,18 @@ class ServerProcess:
         return f"127.0.0.1:{self.port}"
 
     async def start(self) -> None:
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "sora_sdk.cli.main", "serve", "--port", str(self.port),
-            "--server-data-dir", str(self.data_dir), *self.flags,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=env,
+        self._running = run_process(
+            "-m", "sora_sdk.cli.main", "serve", "--port", str(self.port), "--server-data-dir", str(self.data_dir),
+            *self.flags, timeout_s=120, output=self.output,
         )  # fmt: skip
-        assert self.proc.stdout is not None
-        while True:
-            line = (await asyncio.wait_for(self.proc.stdout.readline(), 120)).decode(errors="replace")
-            self.output.append(line)
-            assert line, f"server exited before listening: {''.join(self.output[-30:])}"
-            if "listening on" in line:
-                break
-        self._drain = asyncio.ensure_future(self._read_rest())
-
-    async def _read_rest(self) -> None:
-        assert self.proc is not None and self.proc.stdout is not None
-        while line := await self.proc.stdout.readline():
-            self.output.append(line.decode(errors="replace"))
+        self.proc, _port = await self._running.__aenter__()
 
     async def stop(self, sig: int) -> int:
-        assert self.proc is not None
+        assert self.proc is not None and self._running is not None
         if self.proc.returncode is None:
             self.proc.send_signal(sig)
         code = await asyncio.wait_for(self.proc.wait(), 60)
-        if self._drain is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._drain, 5)
+        await self._running.__aexit__(None, None, None)  # reads the rest of its output
         return code
 
 
