@@ -56,6 +56,7 @@ class MapperConfig:
         "a chunk is re-meshed only where the TSDF moved by more than this many voxels (or voxels were newly "
         "observed, or colour moved by more than 4 levels) since it was meshed; 0 re-meshes every change exactly",
     )
+    mesh_threads: int = _opt(0, "CPU threads one mesh update is split over; 0: one per core, at most 8")
     device: str = _opt("auto", "compute device: auto (CUDA when present), cpu, cuda:0 …")
     odometry_max_translation_m: float = _opt(
         0.3, "server odometry: a frame-to-frame jump beyond this is reported as tracking loss"

@@ -28,12 +28,12 @@ the copy never holds more blocks than the volume's budget.
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
 from sora_sdk.core.config import MapperConfig
 
+from ._keys import decode_keys, encode_keys
+from ._marching_cubes import APRON_OFFSETS, BlockStores
 from ._volume import TsdfVolume
 
 __all__ = ["COLOR_TOLERANCE", "OBSERVED", "SEEN", "PublishedVoxels"]
@@ -47,19 +47,17 @@ SEEN = np.uint8(2)
 #: tolerance is not 0.
 COLOR_TOLERANCE = 4
 
-# Offsets of the blocks whose voxels a block's mesh reads (see _mesher.APRON_OFFSETS), and, per
+# Offsets of the blocks whose voxels a block's mesh reads (see _marching_cubes.APRON_OFFSETS), and, per
 # offset, the part of that neighbour it reads: the first two layers along each axis where the
 # offset is 1 (samples r and r + 1: the apron, and the normals' stencil at sample r).
-_APRON = np.array(list(itertools.product((0, 1), repeat=3)), dtype=np.int32)
+_APRON = APRON_OFFSETS
 # Blocks published per batch: bounds the temporary arrays to ~(16^3 * 40 B) * batch = 40 MB.
 _BATCH = 256
-_BIAS = 1 << 20  # block keys are within +-2^20 (a 2 cm voxel, 16^3 blocks: +-335 km)
 
 
 def _codes(keys: np.ndarray) -> list[int]:
     """(k, 3) int block keys -> k Python ints (dictionary keys, faster than tuples)."""
-    k = keys.astype(np.int64) + _BIAS
-    return ((k[:, 0] << 42) | (k[:, 1] << 21) | k[:, 2]).tolist()
+    return encode_keys(keys).tolist()
 
 
 class PublishedVoxels:
@@ -101,10 +99,7 @@ class PublishedVoxels:
 
     def keys(self) -> np.ndarray:
         """(n, 3) int32 keys of the published blocks."""
-        codes = np.fromiter(self._rows, dtype=np.int64, count=len(self._rows))
-        mask = (1 << 21) - 1
-        out = np.stack([codes >> 42, (codes >> 21) & mask, codes & mask], axis=1) - _BIAS
-        return out.astype(np.int32).reshape(-1, 3)
+        return decode_keys(np.fromiter(self._rows, dtype=np.int64, count=len(self._rows)))
 
     def contains(self, keys: np.ndarray) -> np.ndarray:
         """(k, 3) int keys -> (k,) bool, True where the block is published."""
@@ -239,6 +234,21 @@ class PublishedVoxels:
         return np.array([get(c, -1) for c in _codes(keys)], dtype=np.int64)
 
     # ------------------------------------------------------------------ reading (the mesher's source)
+
+    def block_stores(self, keys: np.ndarray) -> BlockStores:
+        """The arrays the (m, 3) int blocks ``keys`` and their +x/+y/+z neighbours are published in,
+        for the mesher (views, nothing copied; flags instead of weights)."""
+        keys = np.asarray(keys, dtype=np.int32).reshape(-1, 3)
+        m, r3 = len(keys), self._res**3
+        rows = self._lookup((keys[:, None, :] + _APRON[None, :, :]).reshape(-1, 3)).reshape(m, 8)
+        return BlockStores(
+            slots=rows,
+            tsdf=self._tsdf.reshape(-1, r3),
+            weight=self._flags.reshape(-1, r3),
+            color=self._color.reshape(-1, r3, 3),
+            order=np.arange(r3, dtype=np.int64),
+            flags_mode=True,
+        )
 
     def block_samples(self, keys: np.ndarray, apron: int = 2) -> tuple[np.ndarray, np.ndarray]:
         """Each block's published voxels plus ``apron`` layers from its +x/+y/+z neighbours.

@@ -28,6 +28,7 @@ from sora_sdk.core.errors import FailedPreconditionError, InternalError, Invalid
 from sora_sdk.core.geometry import Intrinsics, Pose
 from sora_sdk.core.sensors import CameraFrame
 
+from ._marching_cubes import APRON_OFFSETS, BlockStores
 from ._o3d import to_tensor
 
 __all__ = ["BlockVoxels", "TsdfVolume", "resolve_device"]
@@ -439,6 +440,35 @@ class TsdfVolume:
         unique, row = np.unique(keys, axis=0, return_inverse=True)
         voxel = local[:, 0] * r * r + local[:, 1] * r + local[:, 2]
         return self.gather_voxels(unique.astype(np.int32), row.reshape(-1), voxel, names)
+
+    def block_stores(self, keys: np.ndarray) -> BlockStores:
+        """The voxel arrays the (m, 3) int blocks ``keys`` and their +x/+y/+z neighbours live in, for
+        the mesher. On the CPU they are Open3D's own buffers (numpy views, nothing copied); on a GPU
+        the rows those blocks use are copied to the host once."""
+        keys = np.ascontiguousarray(np.asarray(keys).reshape(-1, 3), dtype=np.int32)
+        m, r3 = len(keys), self._res**3
+        slots = self.slots((keys[:, None, :] + APRON_OFFSETS[None, :, :]).reshape(-1, 3)).reshape(m, 8)
+        have = slots >= 0
+        order = self._voxel_order() if have.any() else np.arange(r3, dtype=np.int64)
+        arrays = []
+        if self.device.get_type() == o3c.Device.DeviceType.CPU:
+            for name in ("tsdf", "weight", "color"):
+                arrays.append(self._vbg.attribute(name).numpy())
+        else:
+            used = np.unique(slots[have])
+            index = to_tensor(used, o3c.int64, self.device)
+            for name in ("tsdf", "weight", "color"):
+                arrays.append(self._vbg.attribute(name)[index].cpu().numpy())
+            slots = np.where(have, np.searchsorted(used, slots), -1)
+        tsdf, weight, color = arrays
+        return BlockStores(
+            slots=slots,
+            tsdf=tsdf.reshape(-1, r3),
+            weight=weight.reshape(-1, r3),
+            color=color.reshape(-1, r3, 3),
+            order=order,
+            flags_mode=False,
+        )
 
     def block_samples(
         self, keys: np.ndarray, apron: int = 1, names: tuple[str, ...] = ("tsdf", "weight")

@@ -18,8 +18,9 @@ from scipy.spatial.transform import Rotation, Slerp
 
 from sora_sdk.core import CameraFrame, Intrinsics, MapperConfig, MeshChunk, Pose
 from sora_sdk.mapping import Mapper
+from sora_sdk.mapping._marching_cubes import APRON_OFFSETS, CORNERS, EDGE_AXIS, EDGE_CORNER, BlockStores, triangle_table
 from sora_sdk.mapping._o3d import to_tensor
-from sora_sdk.mapping._published import OBSERVED
+from sora_sdk.mapping._published import OBSERVED, SEEN
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 TUM = DATA / "tum_fr1_desk_9frames"
@@ -204,6 +205,62 @@ def dense_grid(mapper: Mapper, *, published: bool = False) -> tuple[np.ndarray, 
         tsdf[x : x + r, y : y + r, z : z + r] = t
         observed[x : x + r, y : y + r, z : z + r] = o
     return tsdf, observed, lo * r
+
+
+def reference_marching_cubes(tsdf: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One marching-cubes pass over a whole dense grid, in plain numpy: the reference the compiled
+    per-block pass is compared with. Same rules (a cell is meshed when its eight corners are observed
+    and the surface crosses it; tsdf < 0 is inside), same table. Returns vertices (n, 3) float64 in
+    grid index units and triangles (m, 3) int64, zero-area triangles dropped."""
+    table, counts = triangle_table()
+    inside = tsdf < 0
+    cells_shape = tuple(n - 1 for n in tsdf.shape)
+    case = np.zeros(cells_shape, np.int64)
+    valid = np.ones(cells_shape, bool)
+    for c, (dx, dy, dz) in enumerate(CORNERS):
+        sl = (slice(dx, dx + cells_shape[0]), slice(dy, dy + cells_shape[1]), slice(dz, dz + cells_shape[2]))
+        case |= inside[sl].astype(np.int64) << c
+        valid &= observed[sl]
+    cells = np.argwhere(valid & (case > 0) & (case < 255))
+    cell_case = case[tuple(cells.T)]
+    per_cell = counts[cell_case]
+    tri_cell = np.repeat(np.arange(len(cells)), per_cell)
+    tri_slot = np.arange(per_cell.sum()) - np.repeat(np.cumsum(per_cell) - per_cell, per_cell)
+    edges = table[cell_case[tri_cell], tri_slot]  # (m, 3) cell edges
+    origin = cells[tri_cell][:, None, :] + CORNERS[EDGE_CORNER[edges]]  # (m, 3, 3) samples
+    ids = np.ravel_multi_index(tuple(origin.reshape(-1, 3).T), tsdf.shape) * 3 + EDGE_AXIS[edges].reshape(-1)
+    unique, inverse = np.unique(ids, return_inverse=True)
+    start = np.stack(np.unravel_index(unique // 3, tsdf.shape), axis=1)
+    axis = unique % 3
+    end = start.copy()
+    end[np.arange(len(end)), axis] += 1
+    a = tsdf[tuple(start.T)].astype(np.float64)
+    b = tsdf[tuple(end.T)].astype(np.float64)
+    vertices = start.astype(np.float64)
+    vertices[np.arange(len(vertices)), axis] += a / (a - b)
+    triangles = inverse.reshape(-1, 3)
+    p = vertices[triangles]
+    keep = ~(
+        np.all(p[:, 0] == p[:, 1], axis=1) | np.all(p[:, 1] == p[:, 2], axis=1) | np.all(p[:, 2] == p[:, 0], axis=1)
+    )
+    return vertices, triangles[keep]
+
+
+def dense_block_stores(tsdf: np.ndarray, observed: np.ndarray, r: int) -> tuple[np.ndarray, BlockStores]:
+    """A dense grid (each side a multiple of ``r``) cut into r^3 blocks keyed from (0, 0, 0), as the
+    compiled mesher reads them: (m, 3) keys and their stores (flags; every voxel seen where observed)."""
+    counts = np.array(tsdf.shape) // r
+    keys = np.argwhere(np.ones(tuple(counts), bool))
+    row = {tuple(k): i for i, k in enumerate(keys.tolist())}
+    store_t = np.stack([tsdf[x * r : x * r + r, y * r : y * r + r, z * r : z * r + r].reshape(-1) for x, y, z in keys])
+    store_o = np.stack(
+        [observed[x * r : x * r + r, y * r : y * r + r, z * r : z * r + r].reshape(-1) for x, y, z in keys]
+    )
+    flags = np.where(store_o, OBSERVED | SEEN, 0).astype(np.uint8)
+    slots = np.array([[row.get(tuple(k + o), -1) for o in APRON_OFFSETS.tolist()] for k in keys], dtype=np.int64)
+    colors = np.full((len(keys), r**3, 3), 100, np.uint8)
+    stores = BlockStores(slots, store_t.astype(np.float32), flags, colors, np.arange(r**3, dtype=np.int64), True)
+    return keys, stores
 
 
 def surface_distances(a: list[MeshChunk], b: list[MeshChunk]) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,4 @@
-"""Incremental block meshing against Open3D's whole-grid extraction and a global marching cubes.
+"""Incremental block meshing against Open3D's whole-grid extraction and one global marching cubes.
 
 Tolerance for vertex positions: both sides put a vertex at ``voxel * (i + a / (a - b))`` on the
 same grid edge from the same two voxel values; Open3D computes it in float32 and we in float64
@@ -18,17 +18,16 @@ from mapping_helpers import (
     edge_counts,
     fused,
     oriented,
+    reference_marching_cubes,
     surface_distances,
     synthetic_room_frames,
     union_mesh,
     weld_to,
 )
 from scipy.spatial import cKDTree
-from skimage.measure import marching_cubes
 
 from sora_sdk.core import BlockKey, CameraFrame, Intrinsics, MapperConfig, MeshChunk, Pose
 from sora_sdk.mapping import BlockMesher, Mapper, blocks_to_remesh
-from sora_sdk.mapping._mesher import _mask_cell_offset
 
 VERTEX_TOLERANCE_M = 1e-5
 
@@ -44,11 +43,6 @@ def test_blocks_to_remesh_adds_the_seven_minus_neighbours() -> None:
     assert got == want
 
 
-def test_scikit_image_mask_corner_is_measured() -> None:
-    # 0.26 reads a cell's mask at its far corner; the mesher measures it instead of assuming.
-    assert set(_mask_cell_offset().tolist()) <= {0, 1}
-
-
 def test_chunk_union_matches_open3d_full_extraction(mapper: Mapper) -> None:
     chunks = list(mapper.chunks.values())
     vertices, triangles = union_mesh(chunks)
@@ -57,23 +51,17 @@ def test_chunk_union_matches_open3d_full_extraction(mapper: Mapper) -> None:
     ft = full.triangle.indices.numpy().astype(np.int64)
     assert len(ft) > 10_000
 
-    # Symmetric nearest-vertex distance: the same surface points on both sides, except that
-    # Lewiner's marching cubes adds a vertex inside some ambiguous cells (measured: 1 of 11131
-    # vertices on TUM, 2 of 22971 on Redwood), which Open3D's classic table does not have.
+    # The same vertices on both sides: one per crossed edge of a meshed cell, same interpolation.
     d_full, _ = cKDTree(vertices).query(fv)
     assert d_full.max() <= VERTEX_TOLERANCE_M
     d_ours, nearest = cKDTree(fv).query(vertices)
-    extra = d_ours > VERTEX_TOLERANCE_M
-    assert extra.sum() <= 1e-3 * len(vertices)
-    in_voxels = vertices[extra] / mapper.config.voxel_size_m
-    assert np.all(np.abs(in_voxels - np.rint(in_voxels)) > 1e-3)  # strictly inside a cell
-    assert d_ours.max() < mapper.config.voxel_size_m
+    assert d_ours.max() <= VERTEX_TOLERANCE_M
 
-    # Weld both onto Open3D's (already shared) vertices, then compare the topology.
-    ids = np.where(extra, len(fv) + np.cumsum(extra) - 1, nearest)
-    ours = ids[triangles]
-    assert len(np.unique(ours)) == len(fv) + extra.sum()
-    # Lewiner (ours) and Lorensen's table (Open3D) may split an ambiguous cell differently.
+    # Weld ours onto Open3D's (already shared) vertices, then compare the topology.
+    ours = nearest[triangles]
+    assert len(np.unique(ours)) == len(fv)
+    # Our table and Lorensen's (Open3D) split a cell with an ambiguous face differently; elsewhere
+    # a cell's loop gives as many triangles in both.
     assert abs(len(ours) - len(ft)) <= 0.002 * len(ft)
     open_ours = {e for e, c in edge_counts(ours).items() if c == 1}
     open_full = {e for e, c in edge_counts(ft).items() if c == 1}
@@ -98,19 +86,8 @@ def test_chunk_union_is_the_global_marching_cubes_surface(mapper: Mapper) -> Non
 def _assert_union_is_global_marching_cubes(mapper: Mapper, *, published: bool) -> None:
     tsdf, observed, origin_voxel = dense_grid(mapper, published=published)
     vs = mapper.config.voxel_size_m
-    inside = tsdf < 0
-
-    def all8(a: np.ndarray) -> np.ndarray:
-        a = a[:-1] & a[1:]
-        a = a[:, :-1] & a[:, 1:]
-        return a[:, :, :-1] & a[:, :, 1:]
-
-    cells = all8(observed) & ~all8(~inside) & ~all8(inside)
-    mask = np.zeros(tsdf.shape, bool)
-    off = _mask_cell_offset()
-    mask[off[0] : off[0] + cells.shape[0], off[1] : off[1] + cells.shape[1], off[2] : off[2] + cells.shape[2]] = cells
-    gv, gt, _, _ = marching_cubes(-tsdf, 0.0, mask=mask, allow_degenerate=False, gradient_direction="ascent")
-    global_vertices = (gv.astype(np.float64) + origin_voxel) * vs
+    gv, gt = reference_marching_cubes(tsdf, observed)
+    global_vertices = (gv + origin_voxel) * vs
 
     vertices, triangles = union_mesh(list(mapper.chunks.values()))
     # Weld by exact position: a vertex on a face shared by two chunks must be bit-identical.
@@ -155,7 +132,8 @@ def test_chunk_attributes(tum_mapper: Mapper) -> None:
         assert inside.all()  # cells [0, 16) plus the shared far faces
         # Colours: the same edge interpolation as Open3D's, rounded to uint8.
         dist, idx = tree.query(chunk.vertices)
-        same = dist <= VERTEX_TOLERANCE_M  # not Lewiner's cell-centre vertices
+        same = dist <= VERTEX_TOLERANCE_M
+        assert same.all()
         theirs = full.vertex.colors.numpy()[idx[same]] * 255.0
         assert np.abs(chunk.colors[same].astype(np.float64) - theirs).max() <= 1.0
         dots.append(np.einsum("ij,ij->i", chunk.normals[same], full.vertex.normals.numpy()[idx[same]]))

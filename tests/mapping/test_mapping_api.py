@@ -39,7 +39,7 @@ def test_public_names_are_frozen() -> None:
 
 def test_mapping_imports_only_what_its_layer_may() -> None:
     allowed_sora = ("sora_sdk.core",)
-    allowed_third_party = {"numpy", "open3d", "trimesh", "scipy", "skimage", "torch"}
+    allowed_third_party = {"numpy", "numba", "open3d", "trimesh", "scipy", "torch"}
     for path in PACKAGE.glob("*.py"):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
