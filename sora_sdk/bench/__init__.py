@@ -57,6 +57,7 @@ def run_bench(args: argparse.Namespace) -> int:
             duration_s=float(getattr(args, "duration_s", None) or 10.0),
             perception_subscribers=int(getattr(args, "perception_subscribers", None) or 0),
             include_mesh=bool(getattr(args, "include_mesh", False)),
+            settle_s=getattr(args, "settle_s", None),
             log=log,
         )
     elif suite == "objects":

@@ -121,6 +121,28 @@ def _second_half_mb(samples: list[float]) -> float:
     return samples[-1] - samples[len(samples) // 2] if len(samples) >= 3 else float("nan")
 
 
+def settle_default_s(duration_s: float) -> float:
+    """How long a run may warm up before its window: none for short runs; for soaks, until the server's
+    RSS levels off (a fresh map fills its block pool, chunks and scene history first), at most a
+    quarter of the window or 5 minutes."""
+    return 0.0 if duration_s < 60.0 else min(300.0, duration_s / 4.0)
+
+
+async def _settle(pid: int, settle_s: float, log: Callable[[str], None]) -> tuple[float, float, float]:
+    """Wait until process ``pid``'s RSS grew by less than 1 % over the last 10 s, or ``settle_s`` passed.
+    Returns (seconds waited, RSS before, RSS after) in MiB."""
+    t0 = time.monotonic()
+    samples = [_rss_mb(pid)]
+    while time.monotonic() - t0 < settle_s:
+        await asyncio.sleep(5.0)
+        samples.append(_rss_mb(pid))
+        if len(samples) >= 3 and samples[-1] - samples[-3] < 0.01 * samples[-1]:
+            break
+    waited = time.monotonic() - t0
+    log(f"warm-up: RSS {samples[0]:.0f} -> {samples[-1]:.0f} MiB in {waited:.0f} s")
+    return waited, samples[0], samples[-1]
+
+
 def _rss_mb(pid: int) -> float:
     """Resident set size of process ``pid``, MiB (Linux /proc; psutil elsewhere when installed)."""
     try:
@@ -351,6 +373,7 @@ async def _run_sora(
     ingest_streams: int,
     duration_s: float,
     include_mesh: bool,
+    settle_s: float,
     log: Callable[[str], None],
 ) -> tuple[_Side, _Side | None]:
     import grpc
@@ -366,7 +389,7 @@ async def _run_sora(
         "-m", "sora_sdk.cli.main", "serve", "--port", "0", "--server-data-dir", data_dir,
         # One client process plays every subscriber: the per-client quotas would (rightly) stop it.
         "--server-quota-streams-per-client", "0", "--server-quota-subscriptions-per-session", "0",
-        "--server-quota-frames-per-s", "0", "--server-quota-ingest-bytes-per-s", "0",
+        "--server-quota-frames-per-s", "0", "--server-quota-ingest-bytes-per-s", "0"
     ]  # fmt: skip
     log("starting the Sora server ...")
     async with _process(*args) as (proc, port):
@@ -448,6 +471,7 @@ async def _run_sora(
                 f"driving {rate_hz:g} anchors/s and {ingest_streams} x {rate_hz:g} frames/s; warm-up {WARMUP_S:g} s ..."
             )
             await asyncio.sleep(WARMUP_S)
+            settled = await _settle(proc.pid, settle_s, log) if settle_s > 0 else (0.0, 0.0, 0.0)
             t0, rss0, cpu0 = time.time(), _rss_mb(proc.pid), _cpu_s(proc.pid)
             log(f"measuring {duration_s:g} s ...")
             rss_samples = [rss0]  # at each quarter of the window: filling levels off, a leak does not
@@ -466,7 +490,8 @@ async def _run_sora(
     expected = {aid for ts, aid in created if t0 <= ts < t1}
     side = _Side(subs, (t0, t1), (rss0, rss1), cpu1 - cpu0, errors["driver"], expected,
                  extra={"frames_received": int(info.frames_received), "frames_integrated": int(info.frames_integrated),
-                        "anchors_created": len(created), "rss_samples_mb": rss_samples})  # fmt: skip
+                        "anchors_created": len(created), "rss_samples_mb": rss_samples,
+                        "settle_s": settled[0], "settle_rss_mb": [settled[1], settled[2]]})  # fmt: skip
     perception = _Side(psubs, (t0, t1), (rss0, rss1), cpu1 - cpu0) if psubs else None
     return side, perception
 
@@ -504,9 +529,13 @@ def bench_load(
     *,
     perception_subscribers: int = 0,
     include_mesh: bool = False,
+    settle_s: float | None = None,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Runs Sora and the bare fan-out baseline, one after the other; returns both and their ratios.
+
+    ``settle_s``: at most this long, Sora's load runs before its window opens, until its RSS levels off
+    (default :func:`settle_default_s`), so the drift is measured at steady state, not while it fills.
 
     Keys: ``setup``; ``sora`` and ``baseline`` (see :meth:`_Side.summary`: ``delivered_hz_mean``,
     ``latency_p50_ms``, ``latency_p99_ms``, ``errors``, ``rss_drift_mb`` …); ``perception`` when
@@ -514,8 +543,9 @@ def bench_load(
     """
     if subscribers < 1 or rate_hz <= 0 or duration_s <= 0:
         raise ValueError("subscribers >= 1, rate_hz > 0 and duration_s > 0")
+    settle = settle_default_s(duration_s) if settle_s is None else max(0.0, float(settle_s))
     sora_side, perception_side = asyncio.run(
-        _run_sora(subscribers, perception_subscribers, rate_hz, ingest_streams, duration_s, include_mesh, log)
+        _run_sora(subscribers, perception_subscribers, rate_hz, ingest_streams, duration_s, include_mesh, settle, log)
     )
     sora = sora_side.summary(rate_hz)
     size = max(16, round(sora["message_bytes_mean"]) or 64)
@@ -533,6 +563,7 @@ def bench_load(
             "ingest_streams": ingest_streams,
             "duration_s": duration_s,
             "include_mesh": include_mesh,
+            "settle_s": settle,
             "message_bytes": size,
         },
         "sora": sora,
@@ -553,6 +584,7 @@ def run_load(
     *,
     perception_subscribers: int = 0,
     include_mesh: bool = False,
+    settle_s: float | None = None,
     log: Callable[[str], None] = print,
 ) -> tuple[Report, dict[str, Any]]:
     """:func:`bench_load` as a :class:`Report` (``sora bench load``), with the raw result."""
@@ -565,6 +597,7 @@ def run_load(
         duration_s,
         perception_subscribers=perception_subscribers,
         include_mesh=include_mesh,
+        settle_s=settle_s,
         log=log,
     )
     s, b = r["sora"], r["baseline"]
@@ -637,10 +670,18 @@ def run_load(
             drift_ratio,
             ratio_is="(drift + 1) / (|baseline drift| + 1)",
             note=f"{100 * s['rss_drift_mb'] / max(s['rss_start_mb'], 1e-9):.1f} % of the starting RSS (soak: < 5 %); "
-            f"second half of the window {_second_half_mb(s['rss_samples_mb']):+.0f} MiB",
+            f"second half of the window {_second_half_mb(s['rss_samples_mb']):+.0f} MiB"
+            + (
+                f"; window opened after a {s['settle_s']:.0f} s warm-up in which RSS filled "
+                f"{s['settle_rss_mb'][0]:.0f} -> {s['settle_rss_mb'][1]:.0f} MiB"
+                if s["settle_s"]
+                else "; no warm-up to steady state (runs under 60 s; --settle-s)"
+            ),
             details={
                 "sora_rss_mb": [s["rss_start_mb"], s["rss_end_mb"]],
                 "sora_rss_samples_mb": s["rss_samples_mb"],
+                "settle_s": s["settle_s"],
+                "settle_rss_mb": s["settle_rss_mb"],
                 "baseline_rss_mb": [b["rss_start_mb"], b["rss_end_mb"]],
             },
         )

@@ -114,6 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--ingest-streams", type=int, default=2, help="load: sensor streams of synthetic depth frames")
     b.add_argument("--duration-s", type=float, default=10.0, help="load: measured seconds, per server")
     b.add_argument("--include-mesh", action="store_true", help="load: subscribers also receive mesh chunks")
+    b.add_argument(
+        "--settle-s",
+        type=float,
+        default=None,
+        help="load: at most this long the load runs before the window, until the server's RSS levels off "
+        "(default: 0 under 60 s, else a quarter of the window up to 300 s)",
+    )
     b.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     return ap
 

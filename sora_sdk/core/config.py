@@ -56,7 +56,9 @@ class MapperConfig:
         "a chunk is re-meshed only where the TSDF moved by more than this many voxels (or voxels were newly "
         "observed, or colour moved by more than 4 levels) since it was meshed; 0 re-meshes every change exactly",
     )
-    mesh_threads: int = _opt(0, "CPU threads one mesh update is split over; 0: one per core, at most 8")
+    mesh_threads: int = _opt(
+        0, "CPU threads one mesh update is split over; 0: one per core up to 8 (a server's sessions: one fewer)"
+    )
     device: str = _opt("auto", "compute device: auto (CUDA when present), cpu, cuda:0 …")
     odometry_max_translation_m: float = _opt(
         0.3, "server odometry: a frame-to-frame jump beyond this is reported as tracking loss"
@@ -151,6 +153,11 @@ class ServerConfig:
     keepalive_timeout_s: float = _opt(2.0, "a peer that does not answer a ping in this time is dropped")
     shutdown_grace_s: float = _opt(2.0, "on SIGTERM, how long open streams get before they end")
     executor_workers: int = _opt(0, "threads for blocking work; 0 sizes the pool to the host")
+    background_nice: int = _opt(
+        10,
+        "niceness added to the threads that fuse, mesh and segment the maps (Linux): when the CPU is "
+        "saturated, streams and RPCs on the event loop come first; 0 runs them at the server's priority",
+    )
     data_dir: str = _opt("~/.local/share/sora", "where saved maps, recordings and the avatar's memory are kept")
     tls_cert_file: str = _opt("", "PEM certificate chain; with tls_key_file turns TLS on")
     tls_key_file: str = _opt("", "PEM private key of tls_cert_file")

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from ._mapper import IntegrateResult, Mapper, MeshUpdate, PoseSource
-from ._mesher import BlockMesher, blocks_to_remesh
+from ._mesher import BlockMesher, blocks_to_remesh, set_mesh_thread_nice
 from ._persistence import (
     MAP_FORMAT,
     load_map,
@@ -36,6 +36,7 @@ __all__ = [
     "TsdfVolume",
     "blocks_to_remesh",
     "resolve_device",
+    "set_mesh_thread_nice",
 ]
 
 from ._planes import PlaneTracker, PlaneTrackerOptions, PlaneUpdate

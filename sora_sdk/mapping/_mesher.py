@@ -30,8 +30,10 @@ neighbours and both chunks sharing a face compute the same normal there.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -45,7 +47,7 @@ from ._marching_cubes import APRON_OFFSETS, BlockStores, mesh_blocks
 from ._published import PublishedVoxels
 from ._volume import TsdfVolume
 
-__all__ = ["BlockMesher", "blocks_to_remesh"]
+__all__ = ["BlockMesher", "blocks_to_remesh", "set_mesh_thread_nice"]
 
 #: Offsets of the blocks whose mesh reads a given block (itself first): -APRON_OFFSETS.
 DEPENDENT_OFFSETS = -APRON_OFFSETS
@@ -54,6 +56,25 @@ _BLOCKS_PER_THREAD = 48
 
 _pool_lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
+_pool_nice: int | None = None  # absolute niceness for the pool's threads; None: leave them be
+
+
+def set_mesh_thread_nice(nice: int) -> None:
+    """The mesher's pool threads run at ``nice`` above the calling thread's niceness (Linux), so that a
+    server's meshing yields the CPU to its event loop like the rest of its map work. A thread takes
+    it at its next task (niceness can be raised without privileges, not lowered)."""
+    global _pool_nice
+    if nice > 0 and sys.platform.startswith("linux"):
+        _pool_nice = min(19, os.getpriority(os.PRIO_PROCESS, 0) + int(nice))
+
+
+def _pool_task_priority() -> None:
+    if _pool_nice is None:
+        return
+    tid = threading.get_native_id()
+    with contextlib.suppress(OSError):
+        if os.getpriority(os.PRIO_PROCESS, tid) < _pool_nice:
+            os.setpriority(os.PRIO_PROCESS, tid, _pool_nice)
 
 
 def _threads(config: MapperConfig) -> int:
@@ -107,11 +128,15 @@ class BlockMesher:
         bounds = np.linspace(0, len(keys), parts + 1).astype(np.int64)
         runs = list(itertools.pairwise(bounds.tolist()))
         pool = _shared_pool()
-        futures = [pool.submit(self._mesh, keys[a:b], stores._replace(slots=stores.slots[a:b])) for a, b in runs]
+        futures = [pool.submit(self._pool_mesh, keys[a:b], stores._replace(slots=stores.slots[a:b])) for a, b in runs]
         out: dict[BlockKey, MeshChunk] = {}
         for (a, b), future in zip(runs, futures, strict=True):
             out.update(self._chunks(keys[a:b], future.result(), version))
         return out
+
+    def _pool_mesh(self, keys: np.ndarray, stores: BlockStores) -> tuple[np.ndarray, ...]:
+        _pool_task_priority()
+        return self._mesh(keys, stores)
 
     def _mesh(self, keys: np.ndarray, stores: BlockStores) -> tuple[np.ndarray, ...]:
         return mesh_blocks(

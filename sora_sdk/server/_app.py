@@ -10,7 +10,10 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import os
 import signal
+import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +35,7 @@ from .._proto.sora.v1 import (
     session_pb2_grpc,
 )
 from ..core.config import SoraConfig
+from ..mapping import set_mesh_thread_nice
 from ..session import SessionManager
 from ._auth import AuthInterceptor, load_verifier
 from ._quota import QuotaInterceptor, Quotas
@@ -61,6 +65,7 @@ class SoraServer:
     health: health.aio.HealthServicer
     executor: ThreadPoolExecutor
     quotas: Quotas | None = None
+    background: ThreadPoolExecutor | None = None
 
     @property
     def address(self) -> str:
@@ -74,6 +79,8 @@ class SoraServer:
         await self.sessions.close_all(drain_timeout_s=grace)
         await self.server.stop(grace)
         self.executor.shutdown(wait=False, cancel_futures=True)
+        if self.background is not None:
+            self.background.shutdown(wait=False, cancel_futures=True)
 
 
 def _options(config: SoraConfig) -> list[tuple[str, int]]:
@@ -165,6 +172,18 @@ def server_credentials(config: SoraConfig) -> grpc.ServerCredentials | None:
     return grpc.ssl_server_credentials([(key, cert)], root_certificates=ca, require_client_auth=ca is not None)
 
 
+def lower_thread_priority(nice: int) -> None:
+    """Add ``nice`` to the calling thread's niceness (Linux schedules threads one by one; elsewhere,
+    or without the right to, the thread keeps its priority). Threads it starts inherit it."""
+    if nice <= 0 or not sys.platform.startswith("linux"):
+        return
+    tid = threading.get_native_id()
+    try:
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
+    except OSError:
+        logging.getLogger(__name__).warning("could not lower the background threads' priority")
+
+
 def is_loopback(host: str) -> bool:
     if host in ("localhost", ""):
         return host == "localhost"
@@ -178,6 +197,15 @@ async def create_server(config: SoraConfig | None = None) -> SoraServer:
     """Builds the server, binds it, and starts it. Bind port 0 to get a free port."""
     config = config or SoraConfig()
     executor = ThreadPoolExecutor(max_workers=config.server.resolved_workers(), thread_name_prefix="sora-work")
+    # The maps' fusion, meshing, planes, objects and autosaves: continuous background work, run at a
+    # lower priority so that a saturated CPU still serves the event loop (every stream's writes) first.
+    set_mesh_thread_nice(config.server.background_nice)
+    background = ThreadPoolExecutor(
+        max_workers=config.server.resolved_workers(),
+        thread_name_prefix="sora-map",
+        initializer=lower_thread_priority,
+        initargs=(config.server.background_nice,),
+    )
     verifier = load_verifier(config)
     if config.objects.enabled and config.objects.detector_model:
         # Load (and check) the detector once, off the event loop: a wrong model fails the start, and
@@ -185,7 +213,7 @@ async def create_server(config: SoraConfig | None = None) -> SoraServer:
         from ..session._objects import shared_detector
 
         await asyncio.get_running_loop().run_in_executor(executor, shared_detector, config.objects)
-    sessions = SessionManager(config, executor, verifier)
+    sessions = SessionManager(config, executor, verifier, background=background)
     # Sessions an earlier run kept on disk come back before the port opens, so a client that
     # reconnects after a crash finds its session (and its map as of the last autosave).
     await sessions.restore()
@@ -214,7 +242,7 @@ async def create_server(config: SoraConfig | None = None) -> SoraServer:
     for name in (*SERVICE_NAMES, ""):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     log.info("Sora server listening on %s:%d", config.server.host, port)
-    return SoraServer(server, port, config, sessions, health_servicer, executor, quotas)
+    return SoraServer(server, port, config, sessions, health_servicer, executor, quotas, background)
 
 
 async def serve(config: SoraConfig, *, insecure: bool = False, ready: asyncio.Event | None = None) -> None:

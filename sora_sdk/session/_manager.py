@@ -29,8 +29,12 @@ __all__ = ["SessionManager"]
 class SessionManager:
     """Creates, finds and closes sessions. Event-loop thread only."""
 
-    def __init__(self, config: SoraConfig, executor: Executor, verifier: Any = None) -> None:
+    def __init__(
+        self, config: SoraConfig, executor: Executor, verifier: Any = None, *, background: Executor | None = None
+    ) -> None:
         self.config = config
+        #: Where sessions run their continuous map work (fusion, meshing, planes, objects, autosave).
+        self.background = background or executor
         #: Token verifier (server._auth.TokenVerifier) when authentication is on, else None.
         self.verifier = verifier
         self.executor = executor
@@ -88,7 +92,7 @@ class SessionManager:
 
     def _add(self, info: SessionInfo) -> Session:
         path = self.files.autosave_path(info.session_id) if self.files is not None else None
-        session = Session(info, self.config, self.executor, autosave_path=path)
+        session = Session(info, self.config, self.executor, autosave_path=path, background=self.background)
         self._sessions[info.session_id] = session
         return session
 

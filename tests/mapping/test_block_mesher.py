@@ -8,6 +8,9 @@ rounded to float32, so they may differ by a few float32 ulps of the coordinate (
 
 from __future__ import annotations
 
+import dataclasses
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -360,3 +363,28 @@ def test_incremental_update_touches_a_fraction_of_a_room() -> None:
     assert max(meshed) < blocks / 3
     updates_ms = [round(s * 1e3) for s in update_s]
     print(f"room: {blocks} blocks; full extraction {min(full_s) * 1e3:.0f} ms; update {meshed} blocks {updates_ms} ms")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread niceness is Linux's")
+def test_split_updates_run_on_pool_threads_at_the_configured_niceness(
+    tum_mapper: Mapper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server lowers its map work's priority (server.background_nice); the mesher's pool, which
+    splits a large update over the cores, follows (the rise sticks: niceness only goes up)."""
+    from sora_sdk.mapping import _mesher, set_mesh_thread_nice
+
+    monkeypatch.setattr(_mesher, "_pool_nice", None)
+    monkeypatch.setattr(_mesher, "_BLOCKS_PER_THREAD", 16)  # TUM's map is small: split it anyway
+    # The most (19): pool threads an earlier server in this process raised stay raised, and must rise again.
+    want = 19
+    set_mesh_thread_nice(19)
+    keys = tum_mapper.volume.active_keys()
+    assert len(keys) >= 2 * _mesher._BLOCKS_PER_THREAD
+    mesher = BlockMesher(dataclasses.replace(tum_mapper.config, mesh_threads=2))
+    split = mesher.mesh_blocks(tum_mapper.volume, keys)
+    _assert_same_chunks(
+        split, BlockMesher(dataclasses.replace(tum_mapper.config, mesh_threads=1)).mesh_blocks(tum_mapper.volume, keys)
+    )
+    pool = [t for t in threading.enumerate() if t.name.startswith("sora-mesh") and t.native_id is not None]
+    nice = [int(Path(f"/proc/self/task/{t.native_id}/stat").read_text().rsplit(")", 1)[1].split()[16]) for t in pool]
+    assert want in nice

@@ -30,6 +30,7 @@ def test_public_names_are_frozen() -> None:
         "remove_stale_temporaries",
         "resolve_device",
         "save_map",
+        "set_mesh_thread_nice",
         "write_atomically",
         "write_map",
     ]
