@@ -111,7 +111,7 @@ class Session:
         self.draining = False
         self._executor = executor
         # Continuous map work (fusion, meshing, planes, objects, autosaves) runs here; calls a client
-        # waits on (raycasts, saves, exports) run on the executor.
+        # waits on (raycasts, saves, exports) and the latest-frame vision (detector) on the executor.
         self._background = background or executor
         # A server leaves one core to its event loop: meshing on every core at once (even at a lower
         # priority) cost the load bench's subscribers ~2 ms of p99 latency on 2 cores.
@@ -699,7 +699,9 @@ class Session:
             self._last_detect = time.monotonic()
             self._detecting = True
             try:
-                lifted = await self._in_background(detect_and_lift, detector, frame, up)
+                # At the server's priority, like perception: the detector sees only the newest frame,
+                # so at a lower one it fell behind under load and labelled fewer objects.
+                lifted = await self._in_executor(detect_and_lift, detector, frame, up)
             except Exception:
                 log.exception("session %s: detector failed on frame %d", self.info.session_id, frame.sequence)
                 continue
