@@ -284,7 +284,7 @@ def _kernel(  # pragma: no cover - compiled; tested through mesh_blocks
             continue
         # The block's samples 0..r+1 per axis: its own voxels, then two layers of each +x/+y/+z
         # neighbour (unallocated neighbours read as never observed). Observed and inside (tsdf < 0)
-        # are also kept as bit rows along z, to find the cells the surface crosses 64 at a time.
+        # are also kept as bit rows along z, to find the cells the surface crosses a row (r cells) at a time.
         for j in range(8):
             dx, dy, dz = (j >> 2) & 1, (j >> 1) & 1, j & 1
             slot = slots[b, j]
