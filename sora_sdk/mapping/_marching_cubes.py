@@ -260,7 +260,7 @@ def _kernel(  # pragma: no cover - compiled; tested through mesh_blocks
     vid = np.full(n * n * n * 3, -1, dtype=np.int64)
     touched = np.empty(n * n * n * 3, dtype=np.int64)
     most_v = 3 * n * n * n
-    most_t = 5 * r * r * r
+    most_t = table.shape[1] * r * r * r
     cap_v = m * 256 + most_v
     cap_t = m * 512 + most_t
     at_corner = np.zeros(most_v, dtype=np.int64)

@@ -30,15 +30,14 @@ neighbours and both chunks sharing a face compute the same normal there.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from sora_sdk.core._threads import niceness_target, raise_thread_niceness
 from sora_sdk.core.config import MapperConfig
 from sora_sdk.core.scene import BlockKey, MeshChunk
 
@@ -64,17 +63,8 @@ def set_mesh_thread_nice(nice: int) -> None:
     server's meshing yields the CPU to its event loop like the rest of its map work. A thread takes
     it at its next task (niceness can be raised without privileges, not lowered)."""
     global _pool_nice
-    if nice > 0 and sys.platform.startswith("linux"):
-        _pool_nice = min(19, os.getpriority(os.PRIO_PROCESS, 0) + int(nice))
-
-
-def _pool_task_priority() -> None:
-    if _pool_nice is None:
-        return
-    tid = threading.get_native_id()
-    with contextlib.suppress(OSError):
-        if os.getpriority(os.PRIO_PROCESS, tid) < _pool_nice:
-            os.setpriority(os.PRIO_PROCESS, tid, _pool_nice)
+    if (target := niceness_target(nice)) is not None:
+        _pool_nice = target
 
 
 def _threads(config: MapperConfig) -> int:
@@ -135,7 +125,7 @@ class BlockMesher:
         return out
 
     def _pool_mesh(self, keys: np.ndarray, stores: BlockStores) -> tuple[np.ndarray, ...]:
-        _pool_task_priority()
+        raise_thread_niceness(_pool_nice)
         return self._mesh(keys, stores)
 
     def _mesh(self, keys: np.ndarray, stores: BlockStores) -> tuple[np.ndarray, ...]:

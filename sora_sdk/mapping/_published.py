@@ -47,10 +47,9 @@ SEEN = np.uint8(2)
 #: tolerance is not 0.
 COLOR_TOLERANCE = 4
 
-# Offsets of the blocks whose voxels a block's mesh reads (see _marching_cubes.APRON_OFFSETS), and, per
-# offset, the part of that neighbour it reads: the first two layers along each axis where the
-# offset is 1 (samples r and r + 1: the apron, and the normals' stencil at sample r).
-_APRON = APRON_OFFSETS
+# Of the blocks whose voxels a block's mesh reads (APRON_OFFSETS), the part of each neighbour it
+# reads: the first two layers along each axis where the offset is 1 (samples r and r + 1: the apron,
+# and the normals' stencil at sample r).
 # Blocks published per batch: bounds the temporary arrays to ~(16^3 * 40 B) * batch = 40 MB.
 _BATCH = 256
 
@@ -180,7 +179,7 @@ class PublishedVoxels:
     def _dependents(self, keys: np.ndarray, changed: np.ndarray) -> np.ndarray:
         """Keys of the blocks whose mesh reads a voxel marked in ``changed`` (k, r, r, r) of ``keys``."""
         out = []
-        for offset in _APRON:
+        for offset in APRON_OFFSETS:
             part = changed[(slice(None), *(slice(0, 2) if o else slice(None) for o in offset))]
             hit = part.reshape(len(keys), -1).any(axis=1)
             out.append(keys[hit] - offset)
@@ -235,12 +234,16 @@ class PublishedVoxels:
 
     # ------------------------------------------------------------------ reading (the mesher's source)
 
+    def _apron_rows(self, keys: np.ndarray) -> np.ndarray:
+        """(m, 3) int32 keys -> (m, 8) int64 rows of each block's ``key + APRON_OFFSETS[j]`` (-1: unpublished)."""
+        return self._lookup((keys[:, None, :] + APRON_OFFSETS[None, :, :]).reshape(-1, 3)).reshape(len(keys), 8)
+
     def block_stores(self, keys: np.ndarray) -> BlockStores:
         """The arrays the (m, 3) int blocks ``keys`` and their +x/+y/+z neighbours are published in,
         for the mesher (views, nothing copied; flags instead of weights)."""
         keys = np.asarray(keys, dtype=np.int32).reshape(-1, 3)
-        m, r3 = len(keys), self._res**3
-        rows = self._lookup((keys[:, None, :] + _APRON[None, :, :]).reshape(-1, 3)).reshape(m, 8)
+        r3 = self._res**3
+        rows = self._apron_rows(keys)
         return BlockStores(
             slots=rows,
             tsdf=self._tsdf.reshape(-1, r3),
@@ -261,10 +264,10 @@ class PublishedVoxels:
         if not 0 <= apron <= r:
             raise ValueError(f"apron must be in 0..{r}")
         s = r + apron
-        rows = self._lookup((keys[:, None, :] + _APRON[None, :, :]).reshape(-1, 3)).reshape(m, 8)
+        rows = self._apron_rows(keys)
         tsdf = np.zeros((m, s, s, s), np.float32)
         flags = np.zeros((m, s, s, s), np.uint8)
-        for j, offset in enumerate(_APRON):
+        for j, offset in enumerate(APRON_OFFSETS):
             have = np.flatnonzero(rows[:, j] >= 0)
             if len(have) == 0 or (apron == 0 and offset.any()):
                 continue

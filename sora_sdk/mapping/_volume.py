@@ -441,13 +441,17 @@ class TsdfVolume:
         voxel = local[:, 0] * r * r + local[:, 1] * r + local[:, 2]
         return self.gather_voxels(unique.astype(np.int32), row.reshape(-1), voxel, names)
 
+    def _apron_slots(self, keys: np.ndarray) -> np.ndarray:
+        """(m, 3) int32 keys -> (m, 8) int64 slots of each block's ``key + APRON_OFFSETS[j]`` (-1: unallocated)."""
+        return self.slots((keys[:, None, :] + APRON_OFFSETS[None, :, :]).reshape(-1, 3)).reshape(len(keys), 8)
+
     def block_stores(self, keys: np.ndarray) -> BlockStores:
         """The voxel arrays the (m, 3) int blocks ``keys`` and their +x/+y/+z neighbours live in, for
         the mesher. On the CPU they are Open3D's own buffers (numpy views, nothing copied); on a GPU
         the rows those blocks use are copied to the host once."""
         keys = np.ascontiguousarray(np.asarray(keys).reshape(-1, 3), dtype=np.int32)
-        m, r3 = len(keys), self._res**3
-        slots = self.slots((keys[:, None, :] + APRON_OFFSETS[None, :, :]).reshape(-1, 3)).reshape(m, 8)
+        r3 = self._res**3
+        slots = self._apron_slots(keys)
         have = slots >= 0
         order = self._voxel_order() if have.any() else np.arange(r3, dtype=np.int64)
         arrays = []
@@ -483,8 +487,8 @@ class TsdfVolume:
         if not 0 <= apron <= r:
             raise ValueError(f"apron must be in 0..{r}")
         s = r + apron
-        offsets = np.array([(dx, dy, dz) for dx in (0, 1) for dy in (0, 1) for dz in (0, 1)], np.int32)
-        slots = self.slots((keys[:, None, :] + offsets[None, :, :]).reshape(-1, 3)).reshape(m, 8)
+        offsets = APRON_OFFSETS
+        slots = self._apron_slots(keys)
         fast = self.device.get_type() == o3c.Device.DeviceType.CPU and (not (slots >= 0).any() or self._layout_is_zyx())
         out: dict[str, np.ndarray] = {}
         for name in names:

@@ -10,10 +10,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-import os
 import signal
-import sys
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +31,7 @@ from .._proto.sora.v1 import (
     session_pb2,
     session_pb2_grpc,
 )
+from ..core._threads import niceness_target, raise_thread_niceness
 from ..core.config import SoraConfig
 from ..mapping import set_mesh_thread_nice
 from ..session import SessionManager
@@ -172,15 +170,9 @@ def server_credentials(config: SoraConfig) -> grpc.ServerCredentials | None:
     return grpc.ssl_server_credentials([(key, cert)], root_certificates=ca, require_client_auth=ca is not None)
 
 
-def lower_thread_priority(nice: int) -> None:
-    """Add ``nice`` to the calling thread's niceness (Linux schedules threads one by one; elsewhere,
-    or without the right to, the thread keeps its priority). Threads it starts inherit it."""
-    if nice <= 0 or not sys.platform.startswith("linux"):
-        return
-    tid = threading.get_native_id()
-    try:
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
-    except OSError:
+def _background_thread(target: int | None) -> None:
+    """Start-up of a map-work thread: at the background niceness (Linux; elsewhere it keeps its priority)."""
+    if not raise_thread_niceness(target):
         logging.getLogger(__name__).warning("could not lower the background threads' priority")
 
 
@@ -203,8 +195,8 @@ async def create_server(config: SoraConfig | None = None) -> SoraServer:
     background = ThreadPoolExecutor(
         max_workers=config.server.resolved_workers(),
         thread_name_prefix="sora-map",
-        initializer=lower_thread_priority,
-        initargs=(config.server.background_nice,),
+        initializer=_background_thread,
+        initargs=(niceness_target(config.server.background_nice),),
     )
     verifier = load_verifier(config)
     if config.objects.enabled and config.objects.detector_model:
