@@ -7,6 +7,7 @@ Benchmarks measure; tests do not assert their speed targets. Each suite prints o
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
 
@@ -58,6 +59,8 @@ def run_bench(args: argparse.Namespace) -> int:
             perception_subscribers=int(getattr(args, "perception_subscribers", None) or 0),
             include_mesh=bool(getattr(args, "include_mesh", False)),
             settle_s=getattr(args, "settle_s", None),
+            anchor_window=getattr(args, "anchor_window", None),
+            server_args=shlex.split(getattr(args, "server_flags", None) or ""),
             log=log,
         )
     elif suite == "objects":

@@ -4,8 +4,10 @@ Setup (both servers run in subprocesses of their own, so each one's RSS and CPU 
 
 * **Sora**: ``sora serve`` on loopback, one session. ``subscribers`` WatchScene streams, each on its own
   connection (anchors, planes and objects; mesh with ``include_mesh``), and ``perception_subscribers``
-  WatchPerception streams. A driver creates one anchor every ``1 / rate_hz`` s, so each scene
-  subscriber should receive ``rate_hz`` updates a second; ``ingest_streams`` sensor streams send
+  WatchPerception streams. A driver changes the anchors every ``1 / rate_hz`` s, so each scene
+  subscriber should receive ``rate_hz`` updates a second: it creates one, or, once ``anchor_window``
+  anchors live, deletes the oldest instead (the scene stays the size a live session's would, so RSS
+  drift over a soak is the server's, not the workload's ever-growing scene); ``ingest_streams`` sensor streams send
   synthetic depth frames (a rendered room, 160 x 120) at ``rate_hz`` each, so the map, planes and
   objects are being updated meanwhile, as in a live session; the first of them also sends a device
   hand at ``rate_hz``, which perception subscribers receive.
@@ -32,7 +34,8 @@ import struct
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +61,7 @@ class _Subscriber:
     latencies_s: list[float] = field(default_factory=list)
     commit_times_s: list[float] = field(default_factory=list)
     anchor_ids: set[str] = field(default_factory=set)
+    removed_ids: set[str] = field(default_factory=set)
     message_bytes: list[int] = field(default_factory=list)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     error: str = ""
@@ -73,6 +77,7 @@ class _Side:
     cpu_s: float
     driver_errors: int = 0
     expected_ids: set[str] = field(default_factory=set)
+    expected_removed: set[str] = field(default_factory=set)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def summary(self, rate_hz: float) -> dict[str, Any]:
@@ -86,7 +91,9 @@ class _Side:
         ]
         rates = [sum(1 for c in s.commit_times_s if t0 <= c < t1) / span for s in self.subscribers]
         ended = sum(1 for s in self.subscribers if s.error)
-        missing = sum(len(self.expected_ids - s.anchor_ids) for s in self.subscribers) if self.expected_ids else 0
+        missing = sum(
+            len(self.expected_ids - s.anchor_ids) + len(self.expected_removed - s.removed_ids) for s in self.subscribers
+        )
         sizes = [b for s in self.subscribers for b in s.message_bytes]
         ms = np.asarray(lat, dtype=np.float64) * 1e3
         return {
@@ -284,11 +291,12 @@ async def _scene_subscriber(target: str, session_id: str, include_mesh: bool, su
             async for msg in stub.WatchScene(req):
                 now = time.time()
                 u = msg.update
-                if u.kind == scene_pb2.SCENE_UPDATE_KIND_DELTA and u.upserted_anchors:
+                if u.kind == scene_pb2.SCENE_UPDATE_KIND_DELTA and (u.upserted_anchors or u.removed_anchor_ids):
                     sub.commit_times_s.append(u.server_time_s)
                     sub.latencies_s.append(now - u.server_time_s)
                     sub.message_bytes.append(msg.ByteSize())
                     sub.anchor_ids.update(a.anchor_id for a in u.upserted_anchors)
+                    sub.removed_ids.update(u.removed_anchor_ids)
                 sub.ready.set()
         except grpc.aio.AioRpcError as err:
             if err.code() != grpc.StatusCode.CANCELLED:
@@ -380,6 +388,8 @@ async def _run_sora(
     duration_s: float,
     include_mesh: bool,
     settle_s: float,
+    anchor_window: int,
+    server_args: Sequence[str],
     log: Callable[[str], None],
 ) -> tuple[_Side, _Side | None]:
     import grpc
@@ -395,7 +405,7 @@ async def _run_sora(
         "-m", "sora_sdk.cli.main", "serve", "--port", "0", "--server-data-dir", data_dir,
         # One client process plays every subscriber: the per-client quotas would (rightly) stop it.
         "--server-quota-streams-per-client", "0", "--server-quota-subscriptions-per-session", "0",
-        "--server-quota-frames-per-s", "0", "--server-quota-ingest-bytes-per-s", "0"
+        "--server-quota-frames-per-s", "0", "--server-quota-ingest-bytes-per-s", "0", *server_args
     ]  # fmt: skip
     log("starting the Sora server ...")
     async with _process(*args) as (proc, port):
@@ -417,6 +427,8 @@ async def _run_sora(
             await asyncio.gather(*(s.ready.wait() for s in psubs))
             stop = asyncio.Event()
             created: list[tuple[float, str]] = []
+            deleted: list[tuple[float, str]] = []  # (time the deletion was acknowledged, anchor ID)
+            live: deque[str] = deque()  # created and not (being) deleted, oldest first
             errors = {"driver": 0}
             pending: set[asyncio.Future[Any]] = set()
             anchor_pose = encode_pose(Pose.identity())
@@ -428,10 +440,20 @@ async def _run_sora(
                             scene_pb2.CreateAnchorRequest(session_id=sid, pose_world_anchor=anchor_pose, label=f"a{i}")
                         )
                         created.append((r.anchor.created_time_s, r.anchor.anchor_id))
+                        live.append(r.anchor.anchor_id)
                     except grpc.aio.AioRpcError:
                         errors["driver"] += 1
 
-                fut = asyncio.ensure_future(one())  # do not wait: a slow answer must not slow the schedule
+                async def delete(anchor_id: str) -> None:
+                    try:
+                        await scene.DeleteAnchor(scene_pb2.DeleteAnchorRequest(session_id=sid, anchor_id=anchor_id))
+                        deleted.append((time.time(), anchor_id))
+                    except grpc.aio.AioRpcError:
+                        errors["driver"] += 1
+
+                # Create, or keep the scene at its window: delete the oldest (creations and deletions alternate).
+                work = delete(live.popleft()) if anchor_window and len(live) >= anchor_window else one()
+                fut = asyncio.ensure_future(work)  # do not wait: a slow answer must not slow the schedule
                 pending.add(fut)
                 fut.add_done_callback(pending.discard)
 
@@ -494,9 +516,11 @@ async def _run_sora(
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
     expected = {aid for ts, aid in created if t0 <= ts < t1}
-    side = _Side(subs, (t0, t1), (rss0, rss1), cpu1 - cpu0, errors["driver"], expected,
+    removed = {aid for ts, aid in deleted if t0 <= ts < t1}  # acknowledged, so committed before ts
+    side = _Side(subs, (t0, t1), (rss0, rss1), cpu1 - cpu0, errors["driver"], expected, removed,
                  extra={"frames_received": int(info.frames_received), "frames_integrated": int(info.frames_integrated),
-                        "anchors_created": len(created), "rss_samples_mb": rss_samples,
+                        "anchors_created": len(created), "anchors_deleted": len(deleted),
+                        "anchors_live": len(live), "rss_samples_mb": rss_samples,
                         "settle_s": settled[0], "settle_rss_mb": [settled[1], settled[2]]})  # fmt: skip
     perception = _Side(psubs, (t0, t1), (rss0, rss1), cpu1 - cpu0) if psubs else None
     return side, perception
@@ -536,12 +560,17 @@ def bench_load(
     perception_subscribers: int = 0,
     include_mesh: bool = False,
     settle_s: float | None = None,
+    anchor_window: int | None = None,
+    server_args: Sequence[str] = (),
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Runs Sora and the bare fan-out baseline, one after the other; returns both and their ratios.
 
     ``settle_s``: at most this long, Sora's load runs before its window opens, until its RSS levels off
     (default :func:`settle_default_s`), so the drift is measured at steady state, not while it fills.
+    ``anchor_window``: the most anchors the driver keeps (default: ten seconds' worth, ``10 * rate_hz``;
+    0 keeps every one, so the scene grows for as long as the run lasts). ``server_args``: more ``sora serve``
+    flags (``--server-background-nice 5``), to measure a configuration.
 
     Keys: ``setup``; ``sora`` and ``baseline`` (see :meth:`_Side.summary`: ``delivered_hz_mean``,
     ``latency_p50_ms``, ``latency_p99_ms``, ``errors``, ``rss_drift_mb`` …); ``perception`` when
@@ -550,8 +579,20 @@ def bench_load(
     if subscribers < 1 or rate_hz <= 0 or duration_s <= 0:
         raise ValueError("subscribers >= 1, rate_hz > 0 and duration_s > 0")
     settle = settle_default_s(duration_s) if settle_s is None else max(0.0, float(settle_s))
+    window = round(10 * rate_hz) if anchor_window is None else max(0, int(anchor_window))
     sora_side, perception_side = asyncio.run(
-        _run_sora(subscribers, perception_subscribers, rate_hz, ingest_streams, duration_s, include_mesh, settle, log)
+        _run_sora(
+            subscribers,
+            perception_subscribers,
+            rate_hz,
+            ingest_streams,
+            duration_s,
+            include_mesh,
+            settle,
+            window,
+            tuple(server_args),
+            log,
+        )
     )
     sora = sora_side.summary(rate_hz)
     size = max(16, round(sora["message_bytes_mean"]) or 64)
@@ -571,6 +612,8 @@ def bench_load(
             "duration_s": duration_s,
             "include_mesh": include_mesh,
             "settle_s": settle,
+            "anchor_window": window,
+            "server_args": list(server_args),
             "baseline_s": baseline_s,
             "message_bytes": size,
         },
@@ -593,6 +636,8 @@ def run_load(
     perception_subscribers: int = 0,
     include_mesh: bool = False,
     settle_s: float | None = None,
+    anchor_window: int | None = None,
+    server_args: Sequence[str] = (),
     log: Callable[[str], None] = print,
 ) -> tuple[Report, dict[str, Any]]:
     """:func:`bench_load` as a :class:`Report` (``sora bench load``), with the raw result."""
@@ -606,6 +651,8 @@ def run_load(
         perception_subscribers=perception_subscribers,
         include_mesh=include_mesh,
         settle_s=settle_s,
+        anchor_window=anchor_window,
+        server_args=server_args,
         log=log,
     )
     s, b = r["sora"], r["baseline"]

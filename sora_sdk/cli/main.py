@@ -121,6 +121,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="load: at most this long the load runs before the window, until the server's RSS levels off "
         "(default: 0 under 60 s, else a quarter of the window up to 300 s)",
     )
+    b.add_argument(
+        "--anchor-window",
+        type=int,
+        default=None,
+        help="load: anchors the driver keeps; past them it deletes the oldest (default 10 s worth; 0 keeps all)",
+    )
+    b.add_argument(
+        "--server-flags",
+        default="",
+        help='load: more flags for the measured `sora serve`, e.g. "--server-background-nice 5"',
+    )
     b.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     return ap
 

@@ -106,6 +106,10 @@ class ObjectsConfig:
 
     enabled: bool = _opt(True, "discover and track objects after each mesh update")
     interval_s: float = _opt(0.5, "least time between object updates while frames stream")
+    confirm_observations: int = _opt(3, "object updates a new object must be found in before it is published ...")
+    confirm_frames: float = _opt(
+        8.0, "... unless its surface was already seen in this many depth frames (median TSDF weight)"
+    )
     detector_model: str = _opt("", "2D detector for labels: Ultralytics-layout .onnx or TorchScript .pt/.torchscript")
     detector_labels: str = _opt(
         "", "label file for the detector (one per line, or names YAML/JSON); '' uses the model's"
@@ -157,6 +161,11 @@ class ServerConfig:
         10,
         "niceness added to the threads that fuse, mesh and segment the maps (Linux): when the CPU is "
         "saturated, streams and RPCs on the event loop come first; 0 runs them at the server's priority",
+    )
+    gil_switch_interval_ms: float = _opt(
+        0.0,
+        "how long a Python thread may hold the GIL while another waits (sys.setswitchinterval); shorter lets "
+        "the event loop in sooner when map threads run Python; 0 leaves Python's (5 ms)",
     )
     data_dir: str = _opt("~/.local/share/sora", "where saved maps, recordings and the avatar's memory are kept")
     tls_cert_file: str = _opt("", "PEM certificate chain; with tls_key_file turns TLS on")

@@ -389,6 +389,14 @@ class Mapper:
             v = self._volume.sample(points_world_m)
         return (v["weight"] >= weight_min) & (v["tsdf"] >= min_tsdf)
 
+    def seen_counts(self, points_world_m: np.ndarray) -> np.ndarray:
+        """(n,) float32: how many depth frames observed the (n, 3) world points (metres): the TSDF weight
+        of the nearest voxel (each integration within the truncation band adds one; 0 where never
+        observed). The object layer confirms an object whose surface was seen in enough frames
+        (:class:`~sora_sdk.objects.ObjectMapper` takes this method as its ``seen_count`` probe)."""
+        with self._lock:
+            return self._volume.sample(points_world_m, ("weight",))["weight"]
+
     def raycast(
         self, origin_world_m: np.ndarray, direction_world: np.ndarray, max_distance_m: float = 10.0
     ) -> RaycastHit | None:

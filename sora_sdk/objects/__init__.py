@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ._boxes import UpBox, box_iou
 from ._colors import PALETTE, color_name, dominant_color
-from ._discovery import DiscoveryResult, FreeSpaceProbe, ObjectDiscovery, Observation, up_frame
+from ._discovery import DiscoveryResult, FreeSpaceProbe, ObjectDiscovery, Observation, SeenCountProbe, up_frame
 from ._mapper import ObjectMapper, ObjectsUpdate, UpdateStats
 from ._options import ObjectOptions
 from ._relations import PREDICATES, compute_relations, diff_relations, spatial_relations, view_relations
@@ -26,6 +26,7 @@ __all__ = [
     "Detection3D",
     "DiscoveryResult",
     "FreeSpaceProbe",
+    "SeenCountProbe",
     "ObjectDiscovery",
     "ObjectMapper",
     "ObjectOptions",

@@ -64,10 +64,12 @@ from sora_sdk.core.scene import BlockKey, MeshChunk, Plane, PlaneLabel
 from ._colors import dominant_color
 from ._options import ObjectOptions
 
-__all__ = ["DiscoveryResult", "FreeSpaceProbe", "ObjectDiscovery", "Observation", "up_frame"]
+__all__ = ["DiscoveryResult", "FreeSpaceProbe", "ObjectDiscovery", "Observation", "SeenCountProbe", "up_frame"]
 
 #: ``free_space(points_world_m (n, 3)) -> (n,) bool``: True where the map has seen free space.
 FreeSpaceProbe = Callable[[np.ndarray], np.ndarray]
+#: (n, 3) world points -> (n,) how many depth frames observed each (``Mapper.seen_counts``).
+SeenCountProbe = Callable[[np.ndarray], np.ndarray]
 
 # Cell codes pack three signed cell indices in 21 bits each (+-1M cells: +-20 km at 2 cm).
 _BITS = 21

@@ -5,7 +5,8 @@ Typical use, after each mesh and plane update of the session::
     mesh = mapper.update_mesh()
     planes = plane_tracker.update(mapper.chunks, changed, up_world=up)
     update = objects.update(mapper.chunks, plane_tracker.planes, time_s=t, view_world_camera=mapper.last_pose,
-                            up_world=up, free_space=mapper.free_space, detections=lifted)
+                            up_world=up, free_space=mapper.free_space, seen_count=mapper.seen_counts,
+                            detections=lifted)
     if not update.empty:
         store.apply(update)  # upserted objects, removed IDs, added / removed relations
 
@@ -29,7 +30,7 @@ from sora_sdk.core.geometry import Pose
 from sora_sdk.core.scene import BlockKey, MeshChunk, Plane, Relation, SceneObject
 
 from ._boxes import UpBox
-from ._discovery import DiscoveryResult, FreeSpaceProbe, ObjectDiscovery, up_frame
+from ._discovery import DiscoveryResult, FreeSpaceProbe, ObjectDiscovery, SeenCountProbe, up_frame
 from ._options import ObjectOptions
 from ._relations import PREDICATES, diff_relations, spatial_relations, view_relations
 from ._tracker import ObjectTracker, TrackUpdate
@@ -168,6 +169,7 @@ class ObjectMapper:
         free_space: FreeSpaceProbe | None = None,
         detections: Sequence[Detection3D] = (),
         changed: Iterable[BlockKey] | None = None,
+        seen_count: SeenCountProbe | None = None,
     ) -> ObjectsUpdate:
         """Re-discover, fuse and relate the objects after a mesh / plane update.
 
@@ -177,7 +179,9 @@ class ObjectMapper:
         up_world : (3,) world up (default +Z); free_space : the map's probe (``Mapper.free_space``), for
         removals and for telling objects from occluded furniture; detections : the detections lifted to 3D
         since the last update, for labels; changed : keys of the chunks the mesh update upserted or removed
-        (``MeshUpdate``), when known: only those are looked at (otherwise every chunk's version is compared).
+        (``MeshUpdate``), when known: only those are looked at (otherwise every chunk's version is compared);
+        seen_count : the map's probe of how many depth frames saw a point (``Mapper.seen_counts``), so an
+        object whose surface is well observed is confirmed without waiting for more updates.
         """
         if not np.isfinite(time_s):
             raise InvalidArgumentError.field("time_s", "must be finite")
@@ -198,6 +202,7 @@ class ObjectMapper:
                 detections=detections,
                 cell_m=self.options.cluster_cell_m,
                 rejected_cells=found.rejected_cells,
+                seen_count=seen_count,
             )
             t2 = time.perf_counter()
             # Relations: spatial ones change with the objects and planes, view ones with those and the view.

@@ -81,7 +81,11 @@ class ObjectOptions:
 
     # ---------------------------------------------------------------- tracking
     confirm_observations: int = 3
-    """updates a track must be observed in before it is confirmed (and published)"""
+    """updates a track must be observed in before it is confirmed (and published) …"""
+    confirm_frames: float = 8.0
+    """… unless the map says its surface was already seen in this many depth frames (the median TSDF
+    weight at its points, through the ``seen_count`` probe): an object first found when a scan stops
+    (the last update before a pause) is backed by the frames fused, not by how often the updater ran"""
     publish_tentative: bool = False
     """publish tentative tracks too (subscribers then see objects that may vanish again)"""
     association_gate_m: float = 0.15

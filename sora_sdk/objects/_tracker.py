@@ -30,7 +30,10 @@ One :meth:`ObjectTracker.update` per discovery run:
    ``forget_lost_after_s`` later.
 4. New tracks for the remaining observations, but those whose centre is over a track's footprint on
    the same support (a piece of that object: footprints of objects on a support do not overlap);
-   tentative until observed ``confirm_observations`` times.
+   tentative until observed ``confirm_observations`` times, or until the map's ``seen_count`` probe
+   says the surface of an observation was seen in ``confirm_frames`` depth frames (median over its
+   points): an object first found by the last update before the stream paused is confirmed on the
+   frames fused, whatever the update rate was.
 5. Publishing: a track's :class:`~sora_sdk.core.scene.SceneObject` is re-sent only when something a
    subscriber sees changed beyond the ``republish_*`` tolerances (or its state, label, colour name
    or support changed), so the jitter of the map does not stream upserts. ``last_seen_s`` and
@@ -56,7 +59,17 @@ from sora_sdk.core.scene import BlockKey, MeshChunk, SceneObject
 
 from ._boxes import UpBox, box_iou
 from ._colors import color_name as name_of_color
-from ._discovery import _ALL27, _MASK, _OFFSET, FreeSpaceProbe, Observation, _cell_codes, _delta, _next_to
+from ._discovery import (
+    _ALL27,
+    _MASK,
+    _OFFSET,
+    FreeSpaceProbe,
+    Observation,
+    SeenCountProbe,
+    _cell_codes,
+    _delta,
+    _next_to,
+)
 from ._options import ObjectOptions
 from ._types import Detection3D
 
@@ -186,6 +199,7 @@ class ObjectTracker:
         detections: Sequence[Detection3D] = (),
         cell_m: float = 0.02,
         rejected_cells: np.ndarray | None = None,
+        seen_count: SeenCountProbe | None = None,
     ) -> TrackUpdate:
         """Fuse one update's observations; ``version`` is stamped on every object upserted."""
         t0 = time.perf_counter()
@@ -200,6 +214,7 @@ class ObjectTracker:
         vacated: list[_Track] = []
         used_obs: set[int] = set()
         kept_pairs: list[tuple[int, int]] = []
+        seen_now: dict[str, int] = {}  # track ID -> the observation it took this update
         for ti, oi in pairs:
             used_obs.add(oi)
             track = tracks[ti]
@@ -210,6 +225,7 @@ class ObjectTracker:
                 continue
             self._absorb(track, observations[oi], boxes[oi], votes[oi], time_s)
             kept_pairs.append((ti, oi))
+            seen_now[track.object_id] = oi
         matched_tracks = {ti for ti, _ in pairs}
 
         # Unmatched tracks: fragments of a matched track, vacated places, or simply not seen.
@@ -278,10 +294,15 @@ class ObjectTracker:
             # objects on one support do not overlap.
             if any(self._overlaps(t, observations[oi], boxes[oi]) for t in self._tracks.values()):
                 continue
-            self._create(observations[oi], boxes[oi], votes[oi], time_s)
+            seen_now[self._create(observations[oi], boxes[oi], votes[oi], time_s)] = oi
             created += 1
         for track in self._tracks.values():
-            if track.state == TENTATIVE and track.observations >= opts.confirm_observations:
+            if track.state != TENTATIVE:
+                continue
+            oi = seen_now.get(track.object_id)
+            if track.observations >= opts.confirm_observations or (
+                oi is not None and _frames_seen(observations[oi], seen_count) >= opts.confirm_frames
+            ):
                 track.state = CONFIRMED
         upserted = self._publish(version)
         return TrackUpdate(
@@ -377,7 +398,7 @@ class ObjectTracker:
         track.state = CONFIRMED
         self._vote(track, votes)
 
-    def _create(self, obs: Observation, box: UpBox, votes: list[tuple[str, float]], time_s: float) -> None:
+    def _create(self, obs: Observation, box: UpBox, votes: list[tuple[str, float]], time_s: float) -> str:
         object_id = f"obj-{self._next_id:04d}"
         self._next_id += 1
         track = _Track(
@@ -396,6 +417,7 @@ class ObjectTracker:
         )
         self._vote(track, votes)
         self._tracks[object_id] = track
+        return object_id
 
     def _remove(self, track: _Track, removed: list[str]) -> int:
         """Drop a track; its ID goes to ``removed`` when subscribers had it. Returns 1 when it was unpublished."""
@@ -622,6 +644,19 @@ def _align(box: UpBox, ref: UpBox) -> UpBox:
     if k % 2:
         size[[0, 1]] = size[[1, 0]]
     return UpBox(box.centre, turns[k], size)
+
+
+#: Surface points of an observation the ``seen_count`` probe reads (evenly spaced; the median is stable).
+_SEEN_SAMPLES = 128
+
+
+def _frames_seen(obs: Observation, seen_count: SeenCountProbe | None) -> float:
+    """The median number of depth frames that saw ``obs``'s surface points (0 without a probe)."""
+    if seen_count is None or obs.point_count == 0:
+        return 0.0
+    step = max(1, obs.point_count // _SEEN_SAMPLES)
+    counts = np.asarray(seen_count(obs.points_world_m[::step]), dtype=np.float64).reshape(-1)
+    return float(np.median(counts)) if counts.size else 0.0
 
 
 def _detection_votes(

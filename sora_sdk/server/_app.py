@@ -11,6 +11,7 @@ import asyncio
 import ipaddress
 import logging
 import signal
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -192,6 +193,8 @@ async def create_server(config: SoraConfig | None = None) -> SoraServer:
     # The maps' fusion, meshing, planes, objects and autosaves: continuous background work, run at a
     # lower priority so that a saturated CPU still serves the event loop (every stream's writes) first.
     set_mesh_thread_nice(config.server.background_nice)
+    if config.server.gil_switch_interval_ms > 0:
+        sys.setswitchinterval(config.server.gil_switch_interval_ms / 1000.0)
     background = ThreadPoolExecutor(
         max_workers=config.server.resolved_workers(),
         thread_name_prefix="sora-map",

@@ -37,7 +37,7 @@ from ..core.geometry import Pose
 from ..core.scene import Anchor, RaycastHit, StreamPosition
 from ..core.sensors import CameraFrame, EyeGazeSample, HandJointsSample, HeadPoseSample
 from ..mapping import Mapper, PlaneTracker, load_map, write_map
-from ..objects import Detection3D, ObjectMapper
+from ..objects import Detection3D, ObjectMapper, ObjectOptions
 from ..perception import (
     STATIC_GESTURES,
     GazeObservation,
@@ -175,7 +175,14 @@ class Session:
         self._dirty = False
         self._last_mesh = 0.0
         # Objects: discovery + tracks after mesh updates; an optional 2D detector labels them.
-        self.objects: ObjectMapper | None = ObjectMapper() if config.objects.enabled else None
+        self.objects: ObjectMapper | None = None
+        if config.objects.enabled:
+            self.objects = ObjectMapper(
+                ObjectOptions(
+                    confirm_observations=config.objects.confirm_observations,
+                    confirm_frames=config.objects.confirm_frames,
+                )
+            )
         self._detector = shared_detector(config.objects) if self.objects is not None else None
         self._detections: list[Detection3D] = []
         self._detect_frame: CameraFrame | None = None
@@ -360,15 +367,24 @@ class Session:
         self._check_open()
         async with self._save_lock:
             async with self._mapper_lock:
-                # No await between reading the position and copying the scene: they are one instant.
+                # No await between reading the position and taking the scene: they are one instant. Anchors
+                # and planes are immutable, so the loop only copies references (a map with 100,000 anchors
+                # takes ~1 ms); turning them into JSON happens on the worker with the volume's compression.
                 position = self.scene.position
-                extra = {
-                    "anchors": [_anchor_to_json(a) for a in self.scene.state.anchors.values()],
-                    "planes": PlaneTracker.dump(self.scene.state.planes.values()),
-                    "fused_sequences": dict(self.fused_sequences),
-                }
+                anchors = list(self.scene.state.anchors.values())
+                planes = list(self.scene.state.planes.values())
+                fused = dict(self.fused_sequences)
                 blocks = await run(self.mapper.volume.dump_blocks)
-            size, sha = await run(write_map, path, blocks, self.mapper.config, extra)
+
+            def write() -> tuple[int, str]:
+                extra = {
+                    "anchors": [_anchor_to_json(a) for a in anchors],
+                    "planes": PlaneTracker.dump(planes),
+                    "fused_sequences": fused,
+                }
+                return write_map(path, blocks, self.mapper.config, extra)
+
+            size, sha = await run(write)
         return size, sha, position
 
     async def autosave(self) -> bool:
@@ -655,6 +671,7 @@ class Session:
             return objects.update(
                 chunks, planes, time_s=t_capture, view_world_camera=view, up_world=np.asarray(self.info.up_world),
                 free_space=self.mapper.free_space, detections=detections, changed=changed or None,
+                seen_count=self.mapper.seen_counts,
             )  # fmt: skip
 
         t0 = time.perf_counter()

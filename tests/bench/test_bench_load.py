@@ -23,9 +23,11 @@ RATE_HZ = 20.0
 def test_load_bench_runs_without_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from sora_sdk.bench._load import bench_load
 
+    window = 10  # half a second of anchors: the driver then alternates deletions of the oldest with creations
     r = bench_load(
-        subscribers=20, rate_hz=RATE_HZ, ingest_streams=1, duration_s=3.0, perception_subscribers=3, log=lambda _: None
-    )
+        subscribers=20, rate_hz=RATE_HZ, ingest_streams=1, duration_s=3.0, perception_subscribers=3,
+        anchor_window=window, log=lambda _: None,
+    )  # fmt: skip
     sora, base = r["sora"], r["baseline"]
     assert r["errors"] == 0, sora
     assert sora["subscribers"] == base["subscribers"] == 20
@@ -40,7 +42,9 @@ def test_load_bench_runs_without_errors(tmp_path: Path, capsys: pytest.CaptureFi
         assert side["latency_p50_ms"] <= side["latency_p99_ms"] <= side["latency_max_ms"]
         assert side["rss_start_mb"] > 10 and side["rss_end_mb"] > 10
         assert side["cpu_s_per_s"] >= 0
-    assert sora["missing_updates"] == 0 and sora["anchors_created"] >= RATE_HZ * 3.0
+    # Every creation and deletion in the window reached every subscriber; the scene stayed bounded.
+    assert sora["missing_updates"] == 0 and sora["anchors_created"] >= RATE_HZ * 3.0 / 2
+    assert sora["anchors_deleted"] >= RATE_HZ * 3.0 / 2 - window and sora["anchors_live"] <= window
     assert sora["frames_received"] > 0
     assert r["setup"]["message_bytes"] == round(sora["message_bytes_mean"]) > 16
     assert all(math.isfinite(v) and v > 0 for v in r["ratios"].values()), r["ratios"]

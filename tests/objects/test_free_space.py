@@ -59,3 +59,38 @@ def test_a_removed_objects_place_reads_free(synthetic_run: Run) -> None:
         frac = float(mapper.free_space(_grid(c, half, 4)).mean())
         print(f"{o.label}: {frac:.2f} of its lower inside free")
         assert frac >= 0.6, o.label
+
+
+def test_seen_counts_are_the_frames_that_saw_a_point(synthetic_run: Run) -> None:
+    """``Mapper.seen_counts`` (the probe objects are confirmed with) at points on the table top equals the
+    number of fused frames whose depth there lay within the truncation band of the point, counted from the
+    frames themselves; space the map never observed reads 0."""
+    mapper = synthetic_run.mapper
+    cfg = mapper.config
+    room = synthetic_run.after
+    top = room.plane("table_top").polygon_world_m
+    lo, hi = top.min(axis=0), top.max(axis=0)
+    xy = np.stack(np.meshgrid(np.linspace(lo[0] + 0.1, hi[0] - 0.1, 7), np.linspace(lo[1] + 0.1, hi[1] - 0.1, 5)), -1)
+    v = cfg.voxel_size_m
+    # Points on voxel centres (the probe reads the nearest voxel) just above the table top.
+    points = np.rint(np.column_stack([xy.reshape(-1, 2), np.full(35, top[0, 2] + 0.5 * v)]) / v) * v
+    expected = np.zeros(len(points))
+    for frame in synthetic_run.frames:
+        cam = frame.pose_world_camera.inverse().transform_points(points)
+        z = cam[:, 2]
+        uv = np.rint(cam[:, :2] / np.maximum(z, 1e-6)[:, None] * [frame.intrinsics.fx_px, frame.intrinsics.fy_px])
+        u = (uv[:, 0] + frame.intrinsics.cx_px).astype(int)
+        w = (uv[:, 1] + frame.intrinsics.cy_px).astype(int)
+        h, wd = frame.depth.shape
+        ok = (z > 0) & (u >= 0) & (u < wd) & (w >= 0) & (w < h)
+        d = np.zeros(len(points))
+        d[ok] = frame.depth_m()[w[ok], u[ok]]
+        valid = ok & (d >= cfg.depth_min_m) & (d <= cfg.depth_max_m)
+        expected += valid & (d - z >= -cfg.sdf_trunc_m)  # Open3D counts a voxel up to one band behind the surface
+    counts = mapper.seen_counts(points)
+    seen = expected > 0
+    print(f"seen counts: median {np.median(counts[seen]):.0f}, expected {np.median(expected[seen]):.0f}")
+    assert seen.sum() >= 20
+    # Projection to the nearest pixel and depth noise move a few frames across the band's edge.
+    assert np.abs(counts[seen] - expected[seen]).max() <= max(2.0, 0.1 * expected.max())
+    assert np.all(mapper.seen_counts(np.array([[10.0, 0.0, 1.0], [0.0, 2.2, 1.0]])) == 0)

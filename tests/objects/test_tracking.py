@@ -122,6 +122,28 @@ def test_upserts_only_on_meaningful_change(synthetic_run: Run) -> None:
     assert again.empty and again.version == om.version
 
 
+def test_objects_seen_in_enough_frames_are_confirmed_at_once(synthetic_run: Run) -> None:
+    """With the map's ``seen_count`` probe, an object whose surface was seen in ``confirm_frames`` depth
+    frames is confirmed by the first update that finds it (the run fused 100 frames); with
+    fewer frames behind it, or no probe, it waits for ``confirm_observations`` updates."""
+    chunks, planes = synthetic_run.mapper.chunks, synthetic_run.planes.planes
+    seen = synthetic_run.mapper.seen_counts
+    opts = ObjectOptions(confirm_observations=3, confirm_frames=8.0)
+    first = ObjectMapper(opts).update(chunks, planes, time_s=0.0, seen_count=seen)
+    assert len(first.upserted) >= 8 and all(o.state == "confirmed" for o in first.upserted)
+
+    def few(p: np.ndarray) -> np.ndarray:  # the same map, as if each point had been seen in 7 frames at most
+        return np.minimum(seen(p), 7.0)
+
+    for probe_fn in (few, None):
+        om = ObjectMapper(opts)
+        assert om.update(chunks, planes, time_s=0.0, seen_count=probe_fn).empty
+        om.update(chunks, planes, time_s=0.5, seen_count=probe_fn)
+        third = om.update(chunks, planes, time_s=1.0, seen_count=probe_fn)
+        # The same objects (and any found without that much evidence, which three updates confirm too).
+        assert {o.object_id for o in third.upserted} >= {o.object_id for o in first.upserted}
+
+
 def test_lifecycle_on_the_real_map(synthetic_run: Run) -> None:
     """Tentative until confirmed; lost when its place is forgotten by the map (chunks evicted), not removed;
     removed when lost for ``forget_lost_after_s``; removed at once when its surface is gone from a mapped

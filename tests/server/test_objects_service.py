@@ -19,6 +19,8 @@ from sora_sdk.client import SoraClient
 from sora_sdk.core.geometry import Pose
 from sora_sdk.datasets import generate_room, orbit_trajectory, render, synthetic_intrinsics
 from sora_sdk.datasets._synthetic import rearrange_room
+from sora_sdk.server import create_server
+from tests.conftest import test_config
 
 
 def _centroid(o: scene_pb2.SceneObject) -> np.ndarray:
@@ -33,6 +35,16 @@ def _nearest(objects, point: np.ndarray) -> tuple[scene_pb2.SceneObject | None, 
         if d < dist:
             best, dist = o, d
     return best, dist
+
+
+@pytest.fixture
+async def server():
+    """The orbit below renders 24 views 15 degrees apart, so each object is in 2-4 of them: an object is
+    published once its surface was seen in 2 frames (``objects.confirm_frames``; 8 by default, for a
+    30 Hz stream), not after as many object updates as the streaming happened to leave time for."""
+    running = await create_server(test_config(objects={"confirm_frames": 2.0}))
+    yield running
+    await running.stop(0.2)
 
 
 @pytest.fixture(scope="module")
