@@ -162,10 +162,11 @@ class ServerConfig:
         "niceness added to the threads that fuse, mesh and segment the maps (Linux): when the CPU is "
         "saturated, streams and RPCs on the event loop come first; 0 runs them at the server's priority",
     )
-    gil_switch_interval_ms: float = _opt(
-        0.0,
-        "how long a Python thread may hold the GIL while another waits (sys.setswitchinterval); shorter lets "
-        "the event loop in sooner when map threads run Python; 0 leaves Python's (5 ms)",
+    malloc_mmap_threshold_kib: int = _opt(
+        128,
+        "glibc: allocations above this many KiB get their own mapping, returned on free (fixes the threshold "
+        "glibc otherwise raises, which lets large transient arrays pile up in per-thread arenas: RSS crept "
+        "up for the whole hour-long soak); 0 leaves glibc's",
     )
     data_dir: str = _opt("~/.local/share/sora", "where saved maps, recordings and the avatar's memory are kept")
     tls_cert_file: str = _opt("", "PEM certificate chain; with tls_key_file turns TLS on")

@@ -11,7 +11,6 @@ import asyncio
 import ipaddress
 import logging
 import signal
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from .._proto.sora.v1 import (
     session_pb2,
     session_pb2_grpc,
 )
+from ..core._malloc import set_mmap_threshold
 from ..core._threads import niceness_target, raise_thread_niceness
 from ..core.config import SoraConfig
 from ..mapping import set_mesh_thread_nice
@@ -193,8 +193,7 @@ async def create_server(config: SoraConfig | None = None) -> SoraServer:
     # The maps' fusion, meshing, planes, objects and autosaves: continuous background work, run at a
     # lower priority so that a saturated CPU still serves the event loop (every stream's writes) first.
     set_mesh_thread_nice(config.server.background_nice)
-    if config.server.gil_switch_interval_ms > 0:
-        sys.setswitchinterval(config.server.gil_switch_interval_ms / 1000.0)
+    set_mmap_threshold(config.server.malloc_mmap_threshold_kib)
     background = ThreadPoolExecutor(
         max_workers=config.server.resolved_workers(),
         thread_name_prefix="sora-map",
