@@ -7,20 +7,21 @@ Setup (both servers run in subprocesses of their own, so each one's RSS and CPU 
   WatchPerception streams. A driver changes the anchors every ``1 / rate_hz`` s, so each scene
   subscriber should receive ``rate_hz`` updates a second: it creates one, or, once ``anchor_window``
   anchors live, deletes the oldest instead (the scene stays the size a live session's would, so RSS
-  drift over a soak is the server's, not the workload's ever-growing scene); ``ingest_streams`` sensor streams send
-  synthetic depth frames (a rendered room, 160 x 120) at ``rate_hz`` each, so the map, planes and
-  objects are being updated meanwhile, as in a live session; the first of them also sends a device
-  hand at ``rate_hz``, which perception subscribers receive.
+  drift over a soak is the server's, not the workload's ever-growing scene); ``ingest_streams``
+  sensor streams send synthetic depth frames (a rendered room, 160 x 120) at ``rate_hz`` each, so the
+  map, planes and objects are being updated meanwhile, as in a live session; the first of them also
+  sends a device hand at ``rate_hz``, which perception subscribers receive.
 * **Baseline**: a minimal ``grpc.aio`` server (:func:`_serve_baseline`) that publishes a message of
   the mean size the Sora subscribers received, at ``rate_hz``, through a bounded queue per subscriber,
   to the same number of subscribers, on as many connections.
 
 Measured over ``duration_s`` (the baseline: at most :data:`BASELINE_MAX_S`) after a warm-up (for long
-windows, until Sora's RSS levels off: :func:`settle_default_s`, :func:`_settle`), for each: the rate each
-subscriber received the driven updates at (mean and slowest), latency from the server's commit (``SceneUpdate.server_time_s``; the
-baseline's publish time in its message) to the client's receipt, p50 / p99 / max (one host, one
-clock), errors (failed calls, streams that ended, anchors a subscriber never got: scene streams are
-lossless), and the server's RSS at the start and end of the window (drift) and CPU time per second.
+windows, until Sora's RSS levels off: :func:`settle_default_s`, :func:`_settle`), for each: the rate
+each subscriber received the driven updates at (mean and slowest), latency from the server's commit
+(``SceneUpdate.server_time_s``; the baseline's publish time in its message) to the client's receipt,
+p50 / p99 / max (one host, one clock), errors (failed calls, streams that ended, anchors a subscriber
+never got: scene streams are lossless), and the server's RSS at the start and end of the window
+(drift) and CPU time per second.
 """
 
 from __future__ import annotations

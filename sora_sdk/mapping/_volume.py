@@ -487,7 +487,6 @@ class TsdfVolume:
         if not 0 <= apron <= r:
             raise ValueError(f"apron must be in 0..{r}")
         s = r + apron
-        offsets = APRON_OFFSETS
         slots = self._apron_slots(keys)
         fast = self.device.get_type() == o3c.Device.DeviceType.CPU and (not (slots >= 0).any() or self._layout_is_zyx())
         out: dict[str, np.ndarray] = {}
@@ -497,7 +496,7 @@ class TsdfVolume:
             dst = np.zeros((m, s, s, s, ch), dtype=np.float32)
             if fast:
                 src = attr.numpy()  # (capacity, z, y, x, ch), zero-copy
-                for j, (dx, dy, dz) in enumerate(offsets):
+                for j, (dx, dy, dz) in enumerate(APRON_OFFSETS):
                     rows = np.flatnonzero(slots[:, j] >= 0)
                     if len(rows) == 0 or (apron == 0 and (dx or dy or dz)):
                         continue
@@ -510,7 +509,7 @@ class TsdfVolume:
                 nb, loc = idx // r, idx % r
                 block = (nb[:, None, None] * 4 + nb[None, :, None] * 2 + nb[None, None, :]).ravel()
                 voxel = (loc[:, None, None] * r * r + loc[None, :, None] * r + loc[None, None, :]).ravel()
-                flat_keys = (keys[:, None, :] + offsets[None, :, :]).reshape(-1, 3)
+                flat_keys = (keys[:, None, :] + APRON_OFFSETS[None, :, :]).reshape(-1, 3)
                 rows8 = np.arange(m * 8).reshape(m, 8)
                 got = self.gather_voxels(flat_keys, rows8[:, block], voxel[None, :], (name,))[name]
                 dst = got.reshape(m, s, s, s, ch)

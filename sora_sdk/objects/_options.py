@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sora_sdk.core.config import ObjectsConfig
+
 __all__ = ["ObjectOptions"]
 
 
@@ -80,9 +82,9 @@ class ObjectOptions:
     """a cluster with more points than this in a support's underside band is what holds the support up"""
 
     # ---------------------------------------------------------------- tracking
-    confirm_observations: int = 3
+    confirm_observations: int = ObjectsConfig.confirm_observations  # the server's setting, one default
     """updates a track must be observed in before it is confirmed (and published) …"""
-    confirm_frames: float = 8.0
+    confirm_frames: float = ObjectsConfig.confirm_frames
     """… unless the map says its surface was already seen in this many depth frames (the median TSDF
     weight at its points, through the ``seen_count`` probe): an object first found when a scan stops
     (the last update before a pause) is backed by the frames fused, not by how often the updater ran"""
