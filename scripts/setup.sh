@@ -42,9 +42,11 @@ elif ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
 fi
 
 "$VENV/bin/pip" install -q -e ".[dev]"
-# Compile the mesher's marching cubes once (numba caches it beside the module), so that neither the
-# first map a server meshes nor the first test that meshes one waits ~10 s per variant for it.
+# Compile the mesher's marching cubes and the planes' segmentation once (numba caches them beside
+# their modules), so that neither the first map a server meshes nor the first test that meshes one
+# waits ~10 s per variant for them.
 "$VENV/bin/python" -c "from sora_sdk.mapping._marching_cubes import warm_up; warm_up()"
+"$VENV/bin/python" -c "from sora_sdk.mapping._planes import warm_up; warm_up()"
 
 # The engine clients' tests (Unity core under Mono/NUnit, the C++ client against this server) need
 # protoc, gRPC C++ and Mono from Debian.

@@ -49,7 +49,17 @@ class MapperConfig:
     eviction_radius_m: float = _opt(4.0, "blocks within this distance of the user are never evicted")
     depth_min_m: float = _opt(0.1, "depth readings nearer than this are ignored")
     depth_max_m: float = _opt(4.0, "depth readings farther than this are ignored")
+    realtime_fusion_hz: float = _opt(
+        0.0,
+        "most REALTIME frames fused a second per session (the newest frame of each stream wins; the others are "
+        "dropped as fusion_rate); LOSSLESS frames are never held back; 0: as fast as the host can",
+    )
     mesh_interval_s: float = _opt(0.25, "how often dirty blocks are re-meshed")
+    planes_interval_s: float = _opt(
+        0.5,
+        "least time between plane updates while frames stream (the chunks changed meanwhile are re-segmented "
+        "together); planes also update before each object update and when the stream pauses",
+    )
     weight_threshold: float = _opt(1.0, "voxels observed less than this are not meshed")
     remesh_tolerance_voxels: float = _opt(
         0.0,

@@ -65,6 +65,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numba
 import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
@@ -494,8 +495,10 @@ def _inside(point: np.ndarray, polygon: np.ndarray) -> bool:
 def _segment_chunks(chunks: list[MeshChunk], opts: PlaneTrackerOptions, voxel_size_m: float) -> list[list[_Segment]]:
     """The planar segments of each chunk's mesh (at most ``max_segments_per_chunk`` each).
 
-    All chunks are processed together (per-chunk reductions by ``bincount``): one chunk at a time
-    cost ~1 ms of numpy call overhead each, ten times the arithmetic.
+    All chunks are processed together: the segmentation rounds in one compiled pass
+    (:func:`_segment_rounds`, GIL released; as numpy array operations they held the GIL ~110 ms
+    per update of 400 chunks, the serving threads' largest wait), the per-segment statistics by
+    ``reduceat`` over the members sorted by segment.
     """
     if not chunks:
         return []
@@ -507,7 +510,6 @@ def _segment_chunks(chunks: list[MeshChunk], opts: PlaneTrackerOptions, voxel_si
     nrm = np.concatenate([c.normals for c in chunks]).astype(np.float64)
     tri = np.concatenate([np.asarray(c.triangles, dtype=np.int64) + first_v[i] for i, c in enumerate(chunks)])
     cid = np.repeat(np.arange(nc), counts_v)
-    n = len(v)
     min_v = opts.min_segment_vertices
     cos_tol = math.cos(math.radians(opts.normal_tolerance_deg))
     # Vertices on a block's faces: the ones a neighbouring chunk may share.
@@ -516,46 +518,14 @@ def _segment_chunks(chunks: list[MeshChunk], opts: PlaneTrackerOptions, voxel_si
     local = (v32 - origins[cid].astype(np.float32)) * np.float32(1.0 / voxel_size_m)  # float32: ~1e-4 voxel
     off = np.minimum(np.abs(local), np.abs(local - sizes[cid, None].astype(np.float32)))
     on_face = off.min(axis=1) < 1e-3
-    # Coarse normal histogram per chunk: 7 bins per axis (~19 degrees wide).
-    bins = (np.rint(nrm * 3.0).astype(np.int64) + 3) @ np.array([49, 7, 1]) + cid * 343
-    free = np.ones(n, dtype=bool)
-    seg_of = np.full(n, -1, dtype=np.int64)
-    seg_chunk: list[np.ndarray] = []
-    n_seg = 0
-    nx, ny, nz = (np.ascontiguousarray(nrm[:, j]) for j in range(3))  # columns: bincount wants them contiguous
-    for _ in range(opts.max_segments_per_chunk):
-        idx = np.flatnonzero(free)
-        if len(idx) < min_v:
-            break
-        c_i, b_i = cid[idx], bins[idx]
-        n_i = (nx[idx], ny[idx], nz[idx])
-        best = np.argmax(np.bincount(b_i, minlength=nc * 343).reshape(nc, 343), axis=1) + np.arange(nc) * 343
-        near = b_i == best[c_i]
-        in_bin = near
-        seed = np.zeros((nc, 3))
-        for _ in range(3):  # the bin's mean normal, then twice the mean normal of the vertices near it
-            seed = _chunk_mean_normal(n_i, near, c_i, nc, seed)
-            near = n_i[0] * seed[c_i, 0] + n_i[1] * seed[c_i, 1] + n_i[2] * seed[c_i, 2] >= cos_tol
-        free[idx[in_bin | near]] = False  # the bin is always consumed, so every round makes progress
-        inl = idx[near]
-        if len(inl) < min_v:
-            continue
-        # Split each chunk's inliers where the offset along its normal jumps (a box top on a table).
-        d = np.einsum("ij,ij->i", v[inl], seed[cid[inl]])
-        order = np.lexsort((d, cid[inl]))
-        c_s, d_s = cid[inl][order], d[order]
-        start = np.ones(len(order), dtype=bool)
-        start[1:] = (c_s[1:] != c_s[:-1]) | (np.diff(d_s) > opts.offset_split_m)
-        group = np.cumsum(start) - 1
-        good = np.bincount(group) >= min_v
-        new_id = np.where(good, n_seg + np.cumsum(good) - 1, -1)
-        seg_of[inl[order]] = new_id[group]
-        seg_chunk.append(c_s[start][good])
-        n_seg += int(good.sum())
+    bins = normal_bins(nrm)  # coarse direction histogram per chunk
+    seg_of, chunk_of_seg = _segment_rounds(
+        nrm, v, first_v, bins, opts.max_segments_per_chunk, min_v, cos_tol, opts.offset_split_m
+    )
+    n_seg = len(chunk_of_seg)
     out: list[list[_Segment]] = [[] for _ in range(nc)]
     if n_seg == 0:
         return out
-    chunk_of_seg = np.concatenate(seg_chunk)
     # Per-segment reductions over the member vertices sorted by segment (contiguous slices).
     member = np.flatnonzero(seg_of >= 0)
     member = member[np.argsort(seg_of[member], kind="stable")]
@@ -616,18 +586,101 @@ def _segment_chunks(chunks: list[MeshChunk], opts: PlaneTrackerOptions, voxel_si
     return out
 
 
-def _chunk_mean_normal(
-    normals: tuple[np.ndarray, np.ndarray, np.ndarray],
-    mask: np.ndarray,
-    group: np.ndarray,
-    n_groups: int,
-    fallback: np.ndarray,
-) -> np.ndarray:
-    """(n_groups, 3) unit mean of the normals (three (k,) columns) where ``mask`` (k,) per ``group``
-    (k,); ``fallback`` rows where a group has none."""
-    total = np.stack([np.bincount(group, np.where(mask, col, 0.0), n_groups) for col in normals], axis=1)
-    length = np.linalg.norm(total, axis=1, keepdims=True)
-    return np.where(length > 1e-12, total / np.maximum(length, 1e-12), fallback)
+def normal_bins(normals: np.ndarray) -> np.ndarray:
+    """(n,) int64 coarse direction bin of each unit normal: 7 per axis (~19 degrees wide), 343 in
+    all (the histogram :func:`_segment_rounds` seeds each round from)."""
+    return (np.rint(normals * 3.0).astype(np.int64) + 3) @ np.array([49, 7, 1])
+
+
+@numba.njit(nogil=True, cache=True)
+def _segment_rounds(
+    nrm: np.ndarray,
+    v: np.ndarray,
+    first_v: np.ndarray,
+    bins: np.ndarray,
+    rounds: int,
+    min_v: int,
+    cos_tol: float,
+    split_m: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The segment of each vertex (-1: none) and the chunk of each segment; compiled, GIL released.
+
+    Per chunk (vertices ``first_v[c]:first_v[c + 1]``), ``rounds`` times over its free vertices:
+    the most common normal bin (``bins``, 343 per chunk) seeds a direction, refined to the mean
+    normal of the vertices within ``cos_tol`` of it, twice; those vertices (and the bin) stop being
+    free; sorted by offset along the direction, they split where the offset jumps by more than
+    ``split_m``, and each part of at least ``min_v`` vertices is a segment. Segments are numbered
+    chunk by chunk, round by round, in offset order.
+    """
+    n = nrm.shape[0]
+    seg_of = np.full(n, -1, np.int64)
+    seg_chunk = np.empty(n // max(min_v, 1) + 1, np.int64)
+    free = np.ones(n, np.bool_)
+    near = np.zeros(n, np.bool_)
+    hist = np.zeros(343, np.int64)
+    members = np.empty(n, np.int64)
+    n_seg = 0
+    for c in range(first_v.shape[0] - 1):
+        a, b = first_v[c], first_v[c + 1]
+        for _ in range(rounds):
+            hist[:] = 0
+            n_free = 0
+            for i in range(a, b):
+                if free[i]:
+                    hist[bins[i]] += 1
+                    n_free += 1
+            if n_free < min_v:
+                break
+            best = np.argmax(hist)
+            # The bin's mean normal, then twice the mean normal of the free vertices near it.
+            sx = sy = sz = 0.0
+            for i in range(a, b):
+                near[i] = free[i] and bins[i] == best
+            for _it in range(3):
+                tx = ty = tz = 0.0
+                for i in range(a, b):
+                    if near[i]:
+                        tx += nrm[i, 0]
+                        ty += nrm[i, 1]
+                        tz += nrm[i, 2]
+                length = np.sqrt(tx * tx + ty * ty + tz * tz)
+                if length > 1e-12:
+                    sx, sy, sz = tx / length, ty / length, tz / length
+                for i in range(a, b):
+                    near[i] = free[i] and nrm[i, 0] * sx + nrm[i, 1] * sy + nrm[i, 2] * sz >= cos_tol
+            k = 0
+            for i in range(a, b):
+                if free[i] and (near[i] or bins[i] == best):
+                    free[i] = False  # the bin is always consumed, so every round makes progress
+                    if near[i]:
+                        members[k] = i
+                        k += 1
+            if k < min_v:
+                continue
+            # Split where the offset along the direction jumps (a box top on a table).
+            idx = members[:k]
+            d = v[idx, 0] * sx + v[idx, 1] * sy + v[idx, 2] * sz
+            order = np.argsort(d, kind="mergesort")
+            start = 0
+            for j in range(1, k + 1):
+                if j == k or d[order[j]] - d[order[j - 1]] > split_m:
+                    if j - start >= min_v:
+                        for q in range(start, j):
+                            seg_of[idx[order[q]]] = n_seg
+                        seg_chunk[n_seg] = c
+                        n_seg += 1
+                    start = j
+    return seg_of, seg_chunk[:n_seg].copy()
+
+
+def warm_up() -> None:
+    """Compile :func:`_segment_rounds` into numba's cache beside this module (``make setup``), so the
+    first plane update a server runs does not wait for it."""
+    n = 32
+    nrm = np.tile([[0.0, 0.0, 1.0]], (n, 1))
+    v = np.column_stack([np.arange(n) * 0.01, np.zeros(n), np.zeros(n)])
+    first_v = np.array([0, n], dtype=np.int64)
+    _segment_rounds(nrm, v, first_v, normal_bins(nrm), 4, 16, 0.94, 0.03)
 
 
 def _triangle_areas(v: np.ndarray, tri: np.ndarray) -> np.ndarray:

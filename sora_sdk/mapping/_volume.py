@@ -330,15 +330,16 @@ class TsdfVolume:
             # Open3D leaves an erased block's voxels in its buffer slot and hands the slot to the
             # next new block, which would inherit a stale surface; clear new slots first.
             # Open3D's advanced-index assignment (attr[slots] = 0) is slow on the CPU (40-170 ms for
-            # 200 blocks); there its tensors share memory with numpy, so clear through a view.
+            # 200 blocks); there its tensors share memory with numpy, so clear through a view. On
+            # CUDA it is one kernel (an H100: integrate 8.5 -> 2.5 ms a frame over the first ten
+            # frames of a room, against one assignment per slot).
             slots_np = slots.cpu().numpy()
             for name in ("tsdf", "weight", "color"):
                 attr = self._vbg.attribute(name)
                 if attr.is_cpu:
                     attr.numpy()[slots_np] = 0.0
-                else:
-                    for slot in slots_np.tolist():
-                        attr[int(slot)] = 0.0
+                elif len(slots_np):
+                    attr[slots] = 0.0
             self._last_seen[slots_np] = self._tick
         return coords
 

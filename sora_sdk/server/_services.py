@@ -480,6 +480,7 @@ class SensorServicer(sensor_pb2_grpc.SensorServiceServicer):
             "queue_full": sensor_pb2.DROP_REASON_QUEUE_FULL,
             "tracking_lost": sensor_pb2.DROP_REASON_TRACKING_LOST,
             "no_depth": sensor_pb2.DROP_REASON_NO_DEPTH,
+            "fusion_rate": sensor_pb2.DROP_REASON_FUSION_RATE,
         }
         if duplicates:
             response.drops.append(sensor_pb2.DropCount(reason=sensor_pb2.DROP_REASON_DUPLICATE, count=duplicates))

@@ -6,6 +6,9 @@ Data flow (DESIGN.md)::
                                                                └──▶ every mesh_interval_s:
                                                                     Mapper.update_mesh (executor)
                                                                     ─▶ SceneStore.commit(delta)
+                                                               └──▶ every planes_interval_s: planes,
+                                                                    every objects.interval_s: objects
+                                                                    ─▶ SceneStore.commit(delta) each
     hand joints / gaze ─▶ perception (cheap, on the loop) ─▶ latest-wins slots + event log
 
 All state changes happen on the event loop thread; blocking work runs in the shared executor, one
@@ -165,6 +168,7 @@ class Session:
         self._camera_frame_ready = asyncio.Event()
         self._camera_time_s = -np.inf
         self._perceiving = False
+        self._perception_passes = 0  # perception loop iterations done
         self._last_pointing: PointingEvent | None = None
         self._mesh_stats_cache: tuple[StreamPosition, tuple[float, np.ndarray, np.ndarray]] | None = None
         self._gesture = ""
@@ -174,6 +178,7 @@ class Session:
         self._busy = False
         self._dirty = False
         self._last_mesh = 0.0
+        self._last_realtime_fusion = -np.inf
         # Objects: discovery + tracks after mesh updates; an optional 2D detector labels them.
         self.objects: ObjectMapper | None = None
         if config.objects.enabled:
@@ -191,6 +196,9 @@ class Session:
         self._last_capture_s = 0.0
         self._last_detect = -np.inf
         self._last_objects = -np.inf
+        self._last_planes = -np.inf
+        # Chunks changed since the last plane update (planes run at most every mapper.planes_interval_s).
+        self._planes_changed: set[Any] = set()
         self._objects_dirty = False
         # Chunks changed since the last object update; empty: the object mapper compares every chunk's version.
         self._objects_changed: set[Any] = set()
@@ -216,8 +224,10 @@ class Session:
     async def submit_frame(self, frame: CameraFrame, *, lossless: bool, stream: str = "") -> asyncio.Future[str] | None:
         """Queues a validated frame for fusion.
 
-        REALTIME (``lossless=False``): when the queue is full the oldest queued frame is dropped.
-        LOSSLESS: waits for room, and returns a future resolved when the frame was fused.
+        REALTIME (``lossless=False``): when the queue is full the oldest queued REALTIME frame is
+        dropped (this one when only LOSSLESS frames wait); with ``mapper.realtime_fusion_hz`` a
+        stream keeps one frame waiting, its newest. LOSSLESS: waits for room, and returns a future
+        resolved when the frame was fused.
         ``stream`` names the sensor stream, so the saved map records which frames it holds.
         """
         self._check_accepting()
@@ -239,23 +249,46 @@ class Session:
             self._check_accepting()
             done = asyncio.get_running_loop().create_future()
         else:
+            if self.config.mapper.realtime_fusion_hz > 0:
+                # Under a fusion rate a stream keeps one frame waiting for its turn: its newest.
+                older = next((q for q in self._queue if q.done is None and q.stream == stream), None)
+                if older is not None:
+                    self._queue.remove(older)
+                    self.stats.drops["fusion_rate"] += 1
             while len(self._queue) >= limit:
-                dropped = self._queue.popleft()
+                oldest = next((q for q in self._queue if q.done is None), None)
                 self.stats.drops["queue_full"] += 1
-                if dropped.done is not None and not dropped.done.done():
-                    dropped.done.set_result("queue_full")
+                if oldest is None:  # only LOSSLESS frames wait, and they are never dropped: this one is
+                    return None
+                self._queue.remove(oldest)
         self._queue.append(_QueuedFrame(frame, done, stream))
         self._queue_changed.set()
         return done
 
     async def flush(self) -> None:
-        """Waits until every queued frame is fused and the mesh is up to date (exactly: changes within
-        ``mapper.remesh_tolerance_voxels`` are re-meshed too)."""
-        while self._queue or self._busy or self._camera_frame is not None or self._face_frame or self._perceiving:
+        """Waits until every frame queued now is fused and the mesh is up to date (exactly: changes
+        within ``mapper.remesh_tolerance_voxels`` are re-meshed too). Frames queued meanwhile (another
+        device's live stream) are not waited for."""
+        queued = list(self._queue)
+        # Perception passes still owed to frames that arrived before now: the one running, and one
+        # for the newest camera / face frame waiting (later ones replace it, and are not waited for).
+        passes = self._perception_passes + int(self._perceiving) + int(self._frames_to_perceive())
+
+        def waiting() -> bool:
+            perceiving = self._perceiving or self._frames_to_perceive()
+            return any(any(q is w for w in self._queue) for q in queued) or (
+                perceiving and self._perception_passes < passes
+            )
+
+        while waiting() or self._busy:
             await asyncio.sleep(0.005)
         while self._detect_frame is not None or self._detecting:
             await asyncio.sleep(0.005)
-        await self.update_mesh(objects_now=True, exact=True)
+        await self.update_mesh(now=True, exact=True)
+
+    def _frames_to_perceive(self) -> bool:
+        """A camera or face frame waits for the perception loop."""
+        return self._camera_frame is not None or self._face_frame is not None
 
     async def _perceive(self, fn: Callable[..., Any], *args: Any) -> Any:
         async with self._perception_lock:
@@ -305,19 +338,27 @@ class Session:
         self._face_frame = frame
         self._camera_frame_ready.set()
 
+    async def _perceive_frame(self, fn: Callable[..., Any], frame: CameraFrame, what: str) -> Any | None:
+        """``fn`` on ``frame`` while flagged as perceiving (flush waits for it); None, logged, when it
+        fails: one bad frame must not stop perception."""
+        self._perceiving = True
+        try:
+            return await self._perceive(fn, frame)
+        except Exception:
+            log.exception("session %s: %s failed on frame %d", self.info.session_id, what, frame.sequence)
+            return None
+        finally:
+            self._perceiving = False
+
     async def _run_face(self) -> None:
         frame, self._face_frame = self._face_frame, None
         if frame is None or frame.capture_time_s <= self._face_time_s:
             return
         self._face_time_s = frame.capture_time_s
-        self._perceiving = True
-        try:
-            gaze, events = await self._perceive(self.perception.process_face_frame, frame)
-        except Exception:
-            log.exception("session %s: face gaze failed on frame %d", self.info.session_id, frame.sequence)
+        result = await self._perceive_frame(self.perception.process_face_frame, frame, "face gaze")
+        if result is None:
             return
-        finally:
-            self._perceiving = False
+        gaze, events = result
         if gaze is not None:
             self.gaze.publish(gaze)
         self._publish_perception(events)
@@ -328,24 +369,26 @@ class Session:
         while not self.closed:
             await self._camera_frame_ready.wait()
             self._camera_frame_ready.clear()
-            if self._face_frame is not None:
-                await self._run_face()
-            frame, self._camera_frame = self._camera_frame, None
-            if frame is None or frame.capture_time_s <= self._camera_time_s:
-                continue  # MediaPipe's video mode needs increasing timestamps across all streams
-            self._camera_time_s = frame.capture_time_s
-            self._perceiving = True
             try:
-                hands, events = await self._perceive(self.perception.process_camera_frame, frame)
-            except Exception:
-                log.exception("session %s: camera hands failed on frame %d", self.info.session_id, frame.sequence)
-                continue
+                await self._perception_pass()
             finally:
-                self._perceiving = False
-            if hands or self._camera_hands:
-                self._camera_hands = hands
-                self._publish_hands()
-            self._publish_perception(events)
+                self._perception_passes += 1  # flush() counts passes to know its frames were seen
+
+    async def _perception_pass(self) -> None:
+        if self._face_frame is not None:
+            await self._run_face()
+        frame, self._camera_frame = self._camera_frame, None
+        if frame is None or frame.capture_time_s <= self._camera_time_s:
+            return  # MediaPipe's video mode needs increasing timestamps across all streams
+        self._camera_time_s = frame.capture_time_s
+        result = await self._perceive_frame(self.perception.process_camera_frame, frame, "camera hands")
+        if result is None:
+            return
+        hands, events = result
+        if hands or self._camera_hands:
+            self._camera_hands = hands
+            self._publish_hands()
+        self._publish_perception(events)
 
     # ---- queries ------------------------------------------------------------------------
 
@@ -436,6 +479,7 @@ class Session:
             state.anchors[a.anchor_id] = a
         position = self.scene.restart(uuid.uuid4().int >> 66, state)
         async with self._mesh_lock:
+            self._planes_changed.clear()  # every loaded chunk is planed now
             await self._update_planes(list(state.chunks), reset=True, saved=extra.get("planes", []))
             if self.objects is not None:
                 self.objects.reset()  # rediscovered on the loaded map
@@ -582,19 +626,45 @@ class Session:
                     await self.update_mesh()
                     continue
                 self._queue_changed.clear()
-                if self.objects is not None and (self._objects_dirty or self._detections):
-                    # The stream paused: bring the objects up to date once their interval has passed.
-                    wait = self.config.objects.interval_s - (time.monotonic() - self._last_objects)
+                objects_pending = self._objects_pending()
+                if self._planes_changed or objects_pending:
+                    # The stream paused: bring planes and objects up to date once their intervals have passed.
+                    now = time.monotonic()
+                    planes_wait = self.config.mapper.planes_interval_s - (now - self._last_planes)
+                    objects_wait = self.config.objects.interval_s - (now - self._last_objects)
+                    wait = min(
+                        planes_wait if self._planes_changed else np.inf, objects_wait if objects_pending else np.inf
+                    )
                     if wait > 0:
                         with contextlib.suppress(TimeoutError):
                             await asyncio.wait_for(self._queue_changed.wait(), wait)
                         continue
                     async with self._mesh_lock:
-                        await self._update_objects()
+                        await self._update_derived(now=False)
                     continue
                 await self._queue_changed.wait()
                 continue
-            item = self._queue.popleft()
+            if self._queue[0].done is None and (wait := self._fusion_wait()) > 0:
+                # A REALTIME frame before its turn (mapper.realtime_fusion_hz): LOSSLESS frames behind
+                # it go first, the mesh is updated when due, else wait (a newer frame may replace it).
+                lossless = next((q for q in self._queue if q.done is not None), None)
+                if lossless is None:
+                    if self._dirty:
+                        mesh_wait = interval - (time.monotonic() - self._last_mesh)
+                        if mesh_wait <= 0:
+                            await self.update_mesh()
+                            continue
+                        wait = min(wait, mesh_wait)
+                    self._queue_changed.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._queue_changed.wait(), wait)
+                    continue
+                self._queue.remove(lossless)
+                item = lossless
+            else:
+                item = self._queue.popleft()
+                if item.done is None:
+                    self._last_realtime_fusion = time.monotonic()
             async with self._space:
                 self._space.notify_all()
             self._busy = True
@@ -609,6 +679,11 @@ class Session:
                 item.done.set_result(reason)
             if self._dirty and time.monotonic() - self._last_mesh >= interval:
                 await self.update_mesh()
+
+    def _fusion_wait(self) -> float:
+        """Seconds until the next REALTIME frame may be fused (``mapper.realtime_fusion_hz``)."""
+        hz = self.config.mapper.realtime_fusion_hz
+        return 1.0 / hz - (time.monotonic() - self._last_realtime_fusion) if hz > 0 else 0.0
 
     async def _integrate(self, frame: CameraFrame, stream: str = "") -> str:
         t0 = time.perf_counter()
@@ -629,10 +704,10 @@ class Session:
         self._dirty = True
         return ""
 
-    async def update_mesh(self, *, objects_now: bool = False, exact: bool = False) -> None:
-        """Re-meshes the dirty blocks and commits the changed chunks as one scene version, then
-        the planes they changed as the next, then (at most every ``objects.interval_s``, or now) the
-        objects. One update at a time (flush waits for the worker's)."""
+    async def update_mesh(self, *, now: bool = False, exact: bool = False) -> None:
+        """Re-meshes the dirty blocks and commits the changed chunks as one scene version, then brings
+        the planes and objects up to date where their intervals have passed (``now``: regardless).
+        One update at a time (flush waits for the worker's)."""
         async with self._mesh_lock:
             self._dirty = False
             self._last_mesh = time.monotonic()
@@ -643,14 +718,31 @@ class Session:
             if update.upserted or update.removed:
                 delta = SceneDelta(upserted_chunks=list(update.upserted), removed_chunks=list(update.removed))
                 self.scene.commit(delta)
-                await self._update_planes([c.key for c in update.upserted] + list(update.removed))
+                changed = [c.key for c in update.upserted] + list(update.removed)
+                self._planes_changed.update(changed)
                 self._objects_dirty = True
-                self._objects_changed.update(c.key for c in update.upserted)
-                self._objects_changed.update(update.removed)
-            if self.objects is not None and (self._objects_dirty or self._detections):
-                due = time.monotonic() - self._last_objects >= self.config.objects.interval_s
-                if objects_now or due:
-                    await self._update_objects()
+                self._objects_changed.update(changed)
+            await self._update_derived(now=now)
+
+    async def _update_derived(self, *, now: bool) -> None:
+        """The planes (at most every ``mapper.planes_interval_s``), then the objects (at most every
+        ``objects.interval_s``), each committed as a version of its own; ``now``: both regardless
+        of their intervals. An object update always sees current planes: discovery looks for objects
+        on the supports of the chunks that changed (on stale planes the service test's scan found 6 of
+        its 12 objects instead of 12). Under the mesh lock."""
+        t = time.monotonic()
+        objects_due = self._objects_pending() and (now or t - self._last_objects >= self.config.objects.interval_s)
+        planes_due = t - self._last_planes >= self.config.mapper.planes_interval_s
+        if self._planes_changed and (now or objects_due or planes_due):
+            changed, self._planes_changed = sorted(self._planes_changed), set()
+            self._last_planes = t
+            await self._update_planes(changed)
+        if objects_due:
+            await self._update_objects()
+
+    def _objects_pending(self) -> bool:
+        """Objects are on and the mesh or the detector changed since their last update."""
+        return self.objects is not None and (self._objects_dirty or bool(self._detections))
 
     async def _update_objects(self) -> None:
         """Discovers and tracks objects on the current mesh and planes; commits them as one version.

@@ -8,6 +8,7 @@ only what the mapping tests need, so the mapping suite does not depend on them.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,8 @@ from sora_sdk.mapping._o3d import to_tensor
 from sora_sdk.mapping._published import OBSERVED, SEEN
 
 DATA = Path(__file__).resolve().parents[1] / "data"
+#: The device the mapping tests run on: the CPU (CI), or ``SORA_TEST_DEVICE=cuda:0`` on a GPU host.
+DEVICE = os.environ.get("SORA_TEST_DEVICE", "cpu")
 TUM = DATA / "tum_fr1_desk_9frames"
 REDWOOD = DATA / "redwood_livingroom1_5frames"
 
@@ -99,7 +102,7 @@ def load_redwood(root: Path = REDWOOD) -> list[CameraFrame]:
 
 def fused(frames: list[CameraFrame], config: MapperConfig | None = None) -> Mapper:
     """A mapper with every frame integrated at its GT pose and the mesh brought up to date."""
-    mapper = Mapper(config or MapperConfig(device="cpu"))
+    mapper = Mapper(config or MapperConfig(device=DEVICE))
     for f in frames:
         mapper.integrate(f)
     mapper.update_mesh()

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from mapping_helpers import (
+    DEVICE,
     dense_grid,
     edge_counts,
     fused,
@@ -189,7 +190,7 @@ def test_exact_incremental_update_remeshes_dirty_blocks_and_matches_scratch(
 ) -> None:
     """``remesh_tolerance_voxels=0``: the blocks a frame touched and the blocks whose apron reads
     them are re-meshed from the live volume, and the chunks equal a scratch meshing of it."""
-    mapper = fused(tum_desk[:8], MapperConfig(device="cpu", remesh_tolerance_voxels=0.0))
+    mapper = fused(tum_desk[:8], MapperConfig(device=DEVICE, remesh_tolerance_voxels=0.0))
     assert mapper.published_voxels is None
     before = mapper.chunks
     result = mapper.integrate(_cropped_last_frame(tum_desk))
@@ -226,7 +227,7 @@ def test_tolerant_incremental_update_remeshes_published_changes_and_matches_scra
     volume's surface at 99 % of their vertices (the rest sit where the TSDF is nearly flat, so a
     small change moves its zero crossing further: measured at most 1.1 voxels on TUM and Redwood);
     an exact update makes them the live volume's surface."""
-    config = MapperConfig(device="cpu", remesh_tolerance_voxels=0.5)
+    config = MapperConfig(device=DEVICE, remesh_tolerance_voxels=0.5)
     vs = config.voxel_size_m
     mapper = fused(tum_desk[:8], config)
     copy = mapper.published_voxels
@@ -270,7 +271,7 @@ def test_tolerant_updates_after_every_frame_stay_crack_free_and_near_the_live_su
     """A map meshed after every frame with a tolerance holds voxels published at different times;
     its chunks are still one marching-cubes surface (of the published copy), welded without seams,
     and near the live one."""
-    config = MapperConfig(device="cpu", remesh_tolerance_voxels=0.5)
+    config = MapperConfig(device=DEVICE, remesh_tolerance_voxels=0.5)
     mapper = Mapper(config)
     for frame in tum_desk if frames == "tum" else redwood_room:
         mapper.integrate(frame)
@@ -298,7 +299,7 @@ def test_changes_within_the_tolerance_are_not_remeshed_until_an_exact_update() -
     def wall(distance_m: float) -> CameraFrame:
         return CameraFrame(0, 0.0, intr, Pose.identity(), None, np.full((120, 160), distance_m, np.float32))
 
-    mapper = Mapper(MapperConfig(device="cpu", block_budget=2000, remesh_tolerance_voxels=0.1))
+    mapper = Mapper(MapperConfig(device=DEVICE, block_budget=2000, remesh_tolerance_voxels=0.1))
     mapper.integrate(wall(1.0))
     first = mapper.update_mesh()
     assert first.upserted
@@ -320,7 +321,7 @@ def test_a_surface_that_moves_out_of_a_block_becomes_a_deletion() -> None:
     def wall(distance_m: float) -> CameraFrame:
         return CameraFrame(0, 0.0, intr, Pose.identity(), None, np.full((120, 160), distance_m, np.float32))
 
-    mapper = Mapper(MapperConfig(device="cpu", block_budget=2000))
+    mapper = Mapper(MapperConfig(device=DEVICE, block_budget=2000))
     mapper.integrate(wall(1.0))
     first = {c.key for c in mapper.update_mesh().upserted}
     assert first and {k[2] for k in first} == {3}
@@ -342,7 +343,7 @@ def test_incremental_update_touches_a_fraction_of_a_room() -> None:
     neighbours, a fraction of the map. The time this saves against Open3D's full extraction
     (NOTES.md: ~200 ms for a room at 2 cm) is measured by `sora bench mapping`, not asserted here."""
     frames = synthetic_room_frames(30)
-    mapper = Mapper(MapperConfig(device="cpu"))
+    mapper = Mapper(MapperConfig(device=DEVICE))
     for f in frames:
         mapper.integrate(f)
     mapper.update_mesh()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+from mapping_helpers import DEVICE
 
 from sora_sdk.core import BlockKey, CameraFrame, MapperConfig, Pose
 from sora_sdk.mapping import Mapper
@@ -30,7 +31,7 @@ def test_tiny_budget_evicts_far_stale_blocks_and_reports_deletions(
 ) -> None:
     budget = 96  # a TUM frame touches 60-80 blocks
     # With a re-meshing tolerance, so the published copy's eviction is checked too (off by default).
-    config = MapperConfig(device="cpu", block_budget=budget, eviction_radius_m=0.6, remesh_tolerance_voxels=0.1)
+    config = MapperConfig(device=DEVICE, block_budget=budget, eviction_radius_m=0.6, remesh_tolerance_voxels=0.1)
     mapper = Mapper(config)
     capacity = mapper.volume.grid.hashmap().capacity()
     evicted: set[BlockKey] = set()
@@ -61,7 +62,7 @@ def test_tiny_budget_evicts_far_stale_blocks_and_reports_deletions(
 
 def test_reused_slots_carry_no_stale_voxels(tum_desk: list[CameraFrame], redwood_room: list[CameraFrame]) -> None:
     """Open3D hands an erased block's buffer slot, voxels included, to the next new block."""
-    mapper = Mapper(MapperConfig(device="cpu", block_budget=110, eviction_radius_m=0.5))
+    mapper = Mapper(MapperConfig(device=DEVICE, block_budget=110, eviction_radius_m=0.5))
     for frame in tum_desk:  # weights up to 9
         mapper.integrate(frame)
     redwood = far(redwood_room)
@@ -75,7 +76,7 @@ def test_reused_slots_carry_no_stale_voxels(tum_desk: list[CameraFrame], redwood
 
 
 def test_budget_smaller_than_one_frame_drops_blocks_without_crashing(tum_desk: list[CameraFrame]) -> None:
-    mapper = Mapper(MapperConfig(device="cpu", block_budget=16, eviction_radius_m=100.0))
+    mapper = Mapper(MapperConfig(device=DEVICE, block_budget=16, eviction_radius_m=100.0))
     for frame in tum_desk[:3]:
         result = mapper.integrate(frame)
         assert result.integrated and result.dropped_blocks > 0

@@ -12,6 +12,7 @@ import gc
 
 import numpy as np
 import psutil
+from mapping_helpers import DEVICE
 
 from sora_sdk.core import CameraFrame, MapperConfig, Pose
 from sora_sdk.mapping import Mapper
@@ -31,7 +32,7 @@ def test_repeated_integrate_and_mesh_cycles_do_not_grow_rss(
     for f in redwood_room:
         assert f.pose_world_camera is not None
         redwood.append(dataclasses.replace(f, pose_world_camera=shift @ f.pose_world_camera))
-    mapper = Mapper(MapperConfig(device="cpu", block_budget=200, eviction_radius_m=1.0))
+    mapper = Mapper(MapperConfig(device=DEVICE, block_budget=200, eviction_radius_m=1.0))
     process = psutil.Process()
     samples: list[float] = []
     evictions = 0

@@ -12,6 +12,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from mapping_helpers import DEVICE
 
 from sora_sdk.core import CameraFrame, MapperConfig, Pose
 from sora_sdk.mapping import Mapper
@@ -30,7 +31,7 @@ def pose_error(estimate: Pose, truth: Pose) -> tuple[float, float]:
 
 @pytest.fixture(scope="module")
 def tracked_redwood(redwood_room: list[CameraFrame]) -> tuple[Mapper, list]:
-    mapper = Mapper(MapperConfig(device="cpu", block_budget=2000))
+    mapper = Mapper(MapperConfig(device=DEVICE, block_budget=2000))
     results = [mapper.integrate(redwood_room[0])]
     results += [mapper.integrate(without_pose(f)) for f in redwood_room[1:]]
     return mapper, results
@@ -64,7 +65,7 @@ def test_a_frame_from_elsewhere_is_reported_lost_and_not_fused(
 
 
 def test_a_jump_beyond_the_limit_is_tracking_loss(redwood_room: list[CameraFrame]) -> None:
-    mapper = Mapper(MapperConfig(device="cpu", block_budget=2000, odometry_max_translation_m=0.005))
+    mapper = Mapper(MapperConfig(device=DEVICE, block_budget=2000, odometry_max_translation_m=0.005))
     mapper.integrate(redwood_room[0])
     result = mapper.integrate(without_pose(redwood_room[2]))  # ~4.8 cm from frame 0
     assert result.tracking_lost and not result.integrated
@@ -72,7 +73,7 @@ def test_a_jump_beyond_the_limit_is_tracking_loss(redwood_room: list[CameraFrame
 
 
 def test_first_frame_without_pose_defines_the_world(redwood_room: list[CameraFrame]) -> None:
-    mapper = Mapper(MapperConfig(device="cpu", block_budget=2000))
+    mapper = Mapper(MapperConfig(device=DEVICE, block_budget=2000))
     result = mapper.integrate(without_pose(redwood_room[0]))
     assert result.integrated and result.pose_source == "origin"
     assert result.pose_world_camera == Pose.identity()
@@ -80,7 +81,7 @@ def test_first_frame_without_pose_defines_the_world(redwood_room: list[CameraFra
 
 def test_mesh_changes_made_for_tracking_still_reach_update_mesh(redwood_room: list[CameraFrame]) -> None:
     """Tracking re-meshes before it ray-casts; those chunk changes must not be lost to callers."""
-    mapper = Mapper(MapperConfig(device="cpu", block_budget=2000))
+    mapper = Mapper(MapperConfig(device=DEVICE, block_budget=2000))
     mapper.integrate(redwood_room[0])
     assert mapper.integrate(without_pose(redwood_room[1])).pose_source == "odometry"
     update = mapper.update_mesh()

@@ -23,9 +23,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import trimesh
+from mapping_helpers import DEVICE
 
 from sora_sdk.core import CameraFrame, FailedPreconditionError, InvalidArgumentError, MapperConfig
-from sora_sdk.mapping import Mapper
+from sora_sdk.mapping import Mapper, resolve_device
 
 # (median |err| m, share within 2 cm, |signed median| m) bounds per data set and source.
 DEPTH_BOUNDS = {
@@ -129,7 +130,7 @@ def test_raycast_misses_and_bad_rays(tum_mapper: Mapper, tum_desk: list[CameraFr
     assert tum_mapper.raycast(pose.translation, forward, max_distance_m=0.5 * hit.distance_m) is None
     with pytest.raises(InvalidArgumentError):
         tum_mapper.raycast(pose.translation, np.zeros(3))
-    assert Mapper(MapperConfig(device="cpu", block_budget=64)).raycast(np.zeros(3), np.array([0, 0, 1.0])) is None
+    assert Mapper(MapperConfig(device=DEVICE, block_budget=64)).raycast(np.zeros(3), np.array([0, 0, 1.0])) is None
 
 
 @pytest.mark.parametrize("suffix", [".ply", ".glb", ".obj"])
@@ -150,7 +151,7 @@ def test_export_rejects_unknown_formats_and_empty_maps(tum_mapper: Mapper, tmp_p
     with pytest.raises(InvalidArgumentError):
         tum_mapper.export_mesh(tmp_path / "map.stl")
     with pytest.raises(FailedPreconditionError):
-        Mapper(MapperConfig(device="cpu", block_budget=64)).export_mesh(tmp_path / "empty.ply")
+        Mapper(MapperConfig(device=DEVICE, block_budget=64)).export_mesh(tmp_path / "empty.ply")
 
 
 def test_stats(tum_mapper: Mapper) -> None:
@@ -161,11 +162,11 @@ def test_stats(tum_mapper: Mapper) -> None:
     assert s["vertices"] == sum(c.vertex_count for c in chunks.values())
     assert s["blocks"] == tum_mapper.volume.block_count >= s["chunks"]
     assert s["frames_integrated"] == 9
-    assert s["device"] == "CPU:0"
+    assert s["device"] == str(resolve_device(DEVICE))  # "CPU:0", or "CUDA:0" with SORA_TEST_DEVICE=cuda:0
 
 
 def test_reset_deletes_every_published_chunk(redwood_room: list[CameraFrame]) -> None:
-    mapper = Mapper(MapperConfig(device="cpu", block_budget=2000))
+    mapper = Mapper(MapperConfig(device=DEVICE, block_budget=2000))
     mapper.integrate(redwood_room[0])
     published = {c.key for c in mapper.update_mesh().upserted}
     version = mapper.stats()["mesh_version"]

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from mapping_helpers import DEVICE
 
 from sora_sdk.core import MapperConfig, Plane, PlaneLabel
 from sora_sdk.core.scene import BlockKey, MeshChunk
@@ -85,7 +86,7 @@ def changed_keys(update: MeshUpdate) -> list[BlockKey]:
 def run() -> Run:
     room = generate_room(0)
     frames = render(room, orbit_trajectory(room, FRAMES), synthetic_intrinsics(320, 240), depth_noise_std_m=NOISE_M)
-    mapper = Mapper(MapperConfig(device="cpu"))
+    mapper = Mapper(MapperConfig(device=DEVICE))
     result = Run(room, mapper, PlaneTracker(voxel_size_m=mapper.config.voxel_size_m))
     for i, frame in enumerate(frames):
         mapper.integrate(frame)
@@ -184,7 +185,7 @@ def test_a_plane_whose_support_goes_is_removed() -> None:
     """Drop the chunks under the table top: its plane is removed, the floor keeps its ID."""
     room = generate_room(0)
     frames = render(room, orbit_trajectory(room, 12), synthetic_intrinsics(320, 240))
-    mapper = Mapper(MapperConfig(device="cpu"))
+    mapper = Mapper(MapperConfig(device=DEVICE))
     for frame in frames:
         mapper.integrate(frame)
     mapper.update_mesh()
@@ -217,7 +218,7 @@ def test_a_loaded_map_keeps_its_plane_ids(run: Run, tmp_path: Path) -> None:
     plane not saved never gets a saved ID."""
     saved = PlaneTracker.dump(run.tracker.planes.values())
     save_map(tmp_path / "room.soramap", run.mapper, {"planes": saved})
-    mapper = Mapper(MapperConfig(device="cpu"))
+    mapper = Mapper(MapperConfig(device=DEVICE))
     extra, _ = load_map(tmp_path / "room.soramap", mapper)
     chunks = mapper.chunks
 
@@ -242,3 +243,101 @@ def test_a_loaded_map_keeps_its_plane_ids(run: Run, tmp_path: Path) -> None:
         assert int(plane_id.split("_")[1]) > max(numbers)
     assert {p.plane_id for p in update.upserted} == set(tracker.planes)
     print(f"saved {len(run.tracker.planes)}, loaded {len(tracker.planes)}, same ID {len(kept)}")
+
+
+def _segment_rounds_numpy(
+    nrm: np.ndarray, v: np.ndarray, first_v: np.ndarray, bins: np.ndarray, rounds: int, min_v: int,
+    cos_tol: float, split_m: float,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """The segmentation rounds as the numpy array operations they were before they were compiled:
+    all chunks at once, per-chunk reductions by ``bincount`` (the reference for ``_segment_rounds``)."""
+    nc = len(first_v) - 1
+    cid = np.repeat(np.arange(nc), np.diff(first_v))
+    bins = bins + cid * 343
+    free = np.ones(len(v), dtype=bool)
+    seg_of = np.full(len(v), -1, dtype=np.int64)
+    seg_chunk: list[np.ndarray] = [np.zeros(0, np.int64)]
+    n_seg = 0
+    for _ in range(rounds):
+        idx = np.flatnonzero(free)
+        if len(idx) < min_v:
+            break
+        c_i, b_i, n_i = cid[idx], bins[idx], nrm[idx]
+        best = np.argmax(np.bincount(b_i, minlength=nc * 343).reshape(nc, 343), axis=1) + np.arange(nc) * 343
+        near = in_bin = b_i == best[c_i]
+        seed = np.zeros((nc, 3))
+        for _ in range(3):
+            total = np.stack([np.bincount(c_i, np.where(near, n_i[:, j], 0.0), nc) for j in range(3)], axis=1)
+            length = np.linalg.norm(total, axis=1, keepdims=True)
+            seed = np.where(length > 1e-12, total / np.maximum(length, 1e-12), seed)
+            near = np.einsum("ij,ij->i", n_i, seed[c_i]) >= cos_tol
+        free[idx[in_bin | near]] = False
+        inl = idx[near]
+        if len(inl) < min_v:
+            continue
+        d = np.einsum("ij,ij->i", v[inl], seed[cid[inl]])
+        order = np.lexsort((d, cid[inl]))
+        c_s, d_s = cid[inl][order], d[order]
+        start = np.ones(len(order), dtype=bool)
+        start[1:] = (c_s[1:] != c_s[:-1]) | (np.diff(d_s) > split_m)
+        group = np.cumsum(start) - 1
+        good = np.bincount(group) >= min_v
+        seg_of[inl[order]] = np.where(good, n_seg + np.cumsum(good) - 1, -1)[group]
+        seg_chunk.append(c_s[start][good])
+        n_seg += int(good.sum())
+    return seg_of, np.concatenate(seg_chunk)
+
+
+def test_compiled_segmentation_matches_the_array_reference(run: Run) -> None:
+    """The compiled rounds (``_segment_rounds``) find the same segments, vertex for vertex, as the
+    numpy reference on every chunk of the fused noisy room (they number them chunk by chunk, the
+    reference round by round, so segments are compared as vertex sets per chunk)."""
+    from sora_sdk.mapping._planes import PlaneTrackerOptions, _segment_rounds, normal_bins
+
+    chunks = [c for c in run.mapper.chunks.values() if c.vertex_count > 0]
+    opts = PlaneTrackerOptions()
+    first_v = np.concatenate([[0], np.cumsum([c.vertex_count for c in chunks])]).astype(np.int64)
+    v = np.concatenate([c.vertices for c in chunks]).astype(np.float32).astype(np.float64)
+    nrm = np.concatenate([c.normals for c in chunks]).astype(np.float64)
+    bins = normal_bins(nrm)
+    args = (nrm, v, first_v, bins, opts.max_segments_per_chunk, opts.min_segment_vertices,
+            float(np.cos(np.radians(opts.normal_tolerance_deg))), opts.offset_split_m)  # fmt: skip
+    got_of, got_chunk = _segment_rounds(*args)
+    ref_of, ref_chunk = _segment_rounds_numpy(*args)
+    assert len(chunks) > 300 and len(ref_chunk) > len(chunks)  # a real workload: several segments a chunk
+
+    assert len(got_chunk) == len(ref_chunk)
+    assert _segments(got_of, got_chunk) == _segments(ref_of, ref_chunk)
+    assert np.array_equal(np.sort(got_chunk), np.sort(ref_chunk))
+
+
+def _segments(seg_of: np.ndarray, seg_chunk: np.ndarray) -> set[tuple[int, frozenset[int]]]:
+    """Segments as (chunk, member vertices), independent of how they are numbered."""
+    out: dict[int, list[int]] = {}
+    for i in np.flatnonzero(seg_of >= 0):
+        out.setdefault(int(seg_of[i]), []).append(int(i))
+    return {(int(seg_chunk[k]), frozenset(m)) for k, m in out.items()}
+
+
+@pytest.mark.parametrize(("min_v", "rounds"), [(16, 4), (1, 8), (0, 2), (500, 4)])
+def test_compiled_segmentation_matches_the_reference_on_edge_cases(min_v: int, rounds: int) -> None:
+    """Empty chunks between full ones, tiny and huge minimum sizes, rounds left over or run out:
+    random unit normals clustered round a few directions, positions in layers along them."""
+    from sora_sdk.mapping._planes import _segment_rounds, normal_bins
+
+    rng = np.random.default_rng(min_v * 31 + rounds)
+    sizes = [0, 120, 0, 0, 37, 400, 1, 0, 250]
+    first_v = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    n = int(first_v[-1])
+    axes = np.array([[0, 0, 1.0], [1.0, 0, 0], [0, 0.6, 0.8], [0.577, 0.577, 0.577]])
+    nrm = axes[rng.integers(0, len(axes), n)] + rng.normal(0, 0.15, (n, 3))
+    nrm /= np.linalg.norm(nrm, axis=1, keepdims=True)
+    v = rng.uniform(-0.16, 0.16, (n, 3)) + nrm * rng.choice([0.0, 0.05, 0.1], n)[:, None]
+    bins = normal_bins(nrm)
+    args = (nrm, v, first_v, bins, rounds, min_v, float(np.cos(np.radians(20.0))), 0.03)
+    got = _segment_rounds(*args)
+    ref = _segment_rounds_numpy(*args)
+    assert _segments(*got) == _segments(*ref)
+    assert np.array_equal(np.sort(got[1]), np.sort(ref[1]))
+    if min_v <= 16:
+        assert len(ref[1]) > 0  # the case makes segments

@@ -6,6 +6,7 @@ import dataclasses
 
 import numpy as np
 import open3d as o3d
+from mapping_helpers import DEVICE
 
 from sora_sdk.core.config import MapperConfig
 from sora_sdk.core.geometry import Pose
@@ -19,7 +20,7 @@ def test_synthetic_room_accuracy_and_completeness_against_the_ground_truth_mesh(
     room = generate_room(0)
     intr = synthetic_intrinsics(320, 240)
     frames = render(room, orbit_trajectory(room, n_frames=40), intr)
-    mapper = Mapper(MapperConfig(device="cpu"))
+    mapper = Mapper(MapperConfig(device=DEVICE))
     for f in frames:
         mapper.integrate(f, f.pose_world_camera)
     mapper.update_mesh()
@@ -59,7 +60,7 @@ def test_synthetic_room_accuracy_and_completeness_against_the_ground_truth_mesh(
 def test_redwood_odometry_meets_open3ds_own_test_bound(redwood_room) -> None:
     """Open3D's RGBDOdometry test: frame 0 -> 2, multi-scale, translation error squared <= 5e-5."""
     f0, _, f2 = redwood_room[:3]
-    mapper = Mapper(MapperConfig(device="cpu", depth_max_m=3.0))
+    mapper = Mapper(MapperConfig(device=DEVICE, depth_max_m=3.0))
     mapper.integrate(f0, f0.pose_world_camera)
     mapper.update_mesh()
     result = mapper.integrate(dataclasses.replace(f2, pose_world_camera=None))

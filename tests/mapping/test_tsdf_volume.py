@@ -7,11 +7,12 @@ import dataclasses
 import numpy as np
 import open3d.core as o3c
 import pytest
+from mapping_helpers import DEVICE
 
 from sora_sdk.core import CameraFrame, FailedPreconditionError, Intrinsics, InvalidArgumentError, MapperConfig, Pose
 from sora_sdk.mapping import TsdfVolume, resolve_device
 
-CONFIG = MapperConfig(device="cpu", block_budget=2000)
+CONFIG = MapperConfig(device=DEVICE, block_budget=2000)
 
 
 def gt(frame: CameraFrame) -> Pose:

@@ -188,18 +188,35 @@ def test_segmentation_masks_follow_the_visible_region_inside_the_box(models: dic
     np.testing.assert_allclose(found["green"].box_xyxy_px, (190, 70, 290, 170), atol=BOX_TOL_PX)
 
 
-def test_torchscript_backend_gives_what_onnx_gives(models: dict[str, Path]) -> None:
-    img = scene()
-    with load_detector(models["torchscript"]) as ts, load_detector(models["segment"]) as ox:
-        assert isinstance(ts, TorchScriptDetector)
-        assert ts.labels == COLOR_CLASSES  # from the archive's config.txt
-        assert ts.input_hw == (128, 128) and ts.has_masks and ts.device == "cpu"
-        a, b = ts.detect(img), ox.detect(img)
+def assert_same_detections(a: list[Detection2D], b: list[Detection2D]) -> None:
+    """The scene's three regions found by both, with the same labels, boxes, scores and masks."""
     assert [d.label for d in a] == [d.label for d in b] and len(a) == 3
     for da, db in zip(a, b, strict=True):
         np.testing.assert_allclose(da.box_xyxy_px, db.box_xyxy_px, atol=1e-3)
         assert da.score == pytest.approx(db.score, abs=1e-5)
         assert iou(da.mask, db.mask) > 0.99
+
+
+def test_torchscript_backend_gives_what_onnx_gives(models: dict[str, Path]) -> None:
+    img = scene()
+    with load_detector(models["torchscript"], device="cpu") as ts, load_detector(models["segment"]) as ox:
+        assert isinstance(ts, TorchScriptDetector)
+        assert ts.labels == COLOR_CLASSES  # from the archive's config.txt
+        assert ts.input_hw == (128, 128) and ts.has_masks and ts.device == "cpu"
+        a, b = ts.detect(img), ox.detect(img)
+    assert_same_detections(a, b)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (run on a GPU host)")
+def test_torchscript_detector_on_cuda_gives_what_the_cpu_gives(models: dict[str, Path]) -> None:
+    """The default device ("auto") runs a TorchScript model on CUDA when torch sees a GPU, with the
+    same boxes, scores and masks as on the CPU (float32 on both; the tolerances are the CPU/ONNX
+    comparison's)."""
+    img = scene()
+    with load_detector(models["torchscript"]) as gpu, load_detector(models["torchscript"], device="cpu") as cpu:
+        assert gpu.device == "cuda" and cpu.device == "cpu"
+        a, b = gpu.detect(img), cpu.detect(img)
+    assert_same_detections(a, b)
 
 
 def test_labels_come_from_the_file_then_the_model_metadata_then_class_indices(

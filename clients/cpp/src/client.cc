@@ -73,6 +73,7 @@ std::string DropName(v1::DropReason reason) {
     case v1::DROP_REASON_DUPLICATE: return "duplicate";
     case v1::DROP_REASON_TRACKING_LOST: return "tracking_lost";
     case v1::DROP_REASON_NO_DEPTH: return "no_depth";
+    case v1::DROP_REASON_FUSION_RATE: return "fusion_rate";
     default: return "unspecified";
   }
 }

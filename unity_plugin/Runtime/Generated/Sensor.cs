@@ -76,13 +76,13 @@ namespace Sora.V1 {
             "R19SQVdfUkdCQTgQBCqDAQoNRGVwdGhFbmNvZGluZxIeChpERVBUSF9FTkNP",
             "RElOR19VTlNQRUNJRklFRBAAEhoKFkRFUFRIX0VOQ09ESU5HX1BOR19VMTYQ",
             "ARIaChZERVBUSF9FTkNPRElOR19SQVdfVTE2EAISGgoWREVQVEhfRU5DT0RJ",
-            "TkdfUkFXX0YzMhADKpkBCgpEcm9wUmVhc29uEhsKF0RST1BfUkVBU09OX1VO",
+            "TkdfUkFXX0YzMhADKrYBCgpEcm9wUmVhc29uEhsKF0RST1BfUkVBU09OX1VO",
             "U1BFQ0lGSUVEEAASGgoWRFJPUF9SRUFTT05fUVVFVUVfRlVMTBABEhkKFURS",
             "T1BfUkVBU09OX0RVUExJQ0FURRACEh0KGURST1BfUkVBU09OX1RSQUNLSU5H",
-            "X0xPU1QQAxIYChREUk9QX1JFQVNPTl9OT19ERVBUSBAEMmoKDVNlbnNvclNl",
-            "cnZpY2USWQoQU3RyZWFtU2Vuc29yRGF0YRIgLnNvcmEudjEuU3RyZWFtU2Vu",
-            "c29yRGF0YVJlcXVlc3QaIS5zb3JhLnYxLlN0cmVhbVNlbnNvckRhdGFSZXNw",
-            "b25zZSgBYgZwcm90bzM="));
+            "X0xPU1QQAxIYChREUk9QX1JFQVNPTl9OT19ERVBUSBAEEhsKF0RST1BfUkVB",
+            "U09OX0ZVU0lPTl9SQVRFEAUyagoNU2Vuc29yU2VydmljZRJZChBTdHJlYW1T",
+            "ZW5zb3JEYXRhEiAuc29yYS52MS5TdHJlYW1TZW5zb3JEYXRhUmVxdWVzdBoh",
+            "LnNvcmEudjEuU3RyZWFtU2Vuc29yRGF0YVJlc3BvbnNlKAFiBnByb3RvMw=="));
       descriptor = pbr::FileDescriptor.FromGeneratedCode(descriptorData,
           new pbr::FileDescriptor[] { global::Sora.V1.TypesReflection.Descriptor, },
           new pbr::GeneratedClrTypeInfo(new[] {typeof(global::Sora.V1.IngestMode), typeof(global::Sora.V1.CameraRole), typeof(global::Sora.V1.ColorEncoding), typeof(global::Sora.V1.DepthEncoding), typeof(global::Sora.V1.DropReason), }, null, new pbr::GeneratedClrTypeInfo[] {
@@ -216,6 +216,11 @@ namespace Sora.V1 {
     /// The frame has no depth; perception used it, the map did not.
     /// </summary>
     [pbr::OriginalName("DROP_REASON_NO_DEPTH")] NoDepth = 4,
+    /// <summary>
+    /// A newer frame of the same REALTIME stream replaced it while it waited for its turn: the
+    /// session fuses at most mapper.realtime_fusion_hz frames a second, each stream's newest.
+    /// </summary>
+    [pbr::OriginalName("DROP_REASON_FUSION_RATE")] FusionRate = 5,
   }
 
   #endregion

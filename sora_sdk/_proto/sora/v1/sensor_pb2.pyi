@@ -154,6 +154,10 @@ class _DropReasonEnumTypeWrapper(google.protobuf.internal.enum_type_wrapper._Enu
     """Server odometry lost tracking; the frame was not fused."""
     DROP_REASON_NO_DEPTH: _DropReason.ValueType  # 4
     """The frame has no depth; perception used it, the map did not."""
+    DROP_REASON_FUSION_RATE: _DropReason.ValueType  # 5
+    """A newer frame of the same REALTIME stream replaced it while it waited for its turn: the
+    session fuses at most mapper.realtime_fusion_hz frames a second, each stream's newest.
+    """
 
 class DropReason(_DropReason, metaclass=_DropReasonEnumTypeWrapper):
     """Why a message was not used."""
@@ -168,6 +172,10 @@ DROP_REASON_TRACKING_LOST: DropReason.ValueType  # 3
 """Server odometry lost tracking; the frame was not fused."""
 DROP_REASON_NO_DEPTH: DropReason.ValueType  # 4
 """The frame has no depth; perception used it, the map did not."""
+DROP_REASON_FUSION_RATE: DropReason.ValueType  # 5
+"""A newer frame of the same REALTIME stream replaced it while it waited for its turn: the
+session fuses at most mapper.realtime_fusion_hz frames a second, each stream's newest.
+"""
 global___DropReason = DropReason
 
 @typing.final

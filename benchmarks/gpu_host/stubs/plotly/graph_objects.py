@@ -1,0 +1,1 @@
+# See plotly/__init__.py.
