@@ -113,6 +113,9 @@ class ObjectOptions:
     """a confirmed track not observed for this long (with no evidence that its place is free) is lost"""
     forget_lost_after_s: float = 600.0
     """a lost track is removed after this long without an observation"""
+    detection_wait_s: float = 3.0
+    """a detection that falls on no object yet (the map does not hold enough of its surface for discovery)
+    waits this long, in capture time, for an update that finds one under it, and then votes for its label"""
 
     # ---------------------------------------------------------------- free space and moves
     free_probe_points: int = 4

@@ -41,7 +41,9 @@ One :meth:`ObjectTracker.update` per discovery run:
 
 Labels: without detections a track is described ("small red object", confidence 0); detections
 (:class:`~sora_sdk.objects.Detection3D`) whose points fall mostly on an observation's cells vote for
-their label with their score, and ``label_scores`` are the votes over the detections fused.
+their label with their score, and ``label_scores`` are the votes over the detections fused. A detection
+that falls on no observation (the detector saw the object before the map held enough of it to be found)
+waits up to ``detection_wait_s`` for an update that has one; each detection votes once.
 """
 
 from __future__ import annotations
@@ -93,6 +95,8 @@ _PROBE_HEIGHTS = (0.1, 0.5)
 _PROBE_CLEARANCE_M = 0.025
 # A detection belongs to the observation holding at least this share of its points.
 _MIN_DETECTION_OVERLAP = 0.3
+# Detections waiting for their object at most (the newest kept): bounds memory if discovery finds nothing.
+_MAX_WAITING_DETECTIONS = 256
 # Footprints longer than wide by this ratio have a heading worth publishing (round ones spin freely).
 _ELONGATED = 1.2
 
@@ -164,12 +168,16 @@ class ObjectTracker:
         self._cell_m = 0.02
         # Places vacated lately: (box, support plane ID, forget time s), for telling remnants from objects.
         self._vacated_places: list[tuple[UpBox, str, float]] = []
+        # Detections that fell on no observation yet, oldest first: the detector often sees an object
+        # before the map holds enough of its surface for discovery to find it.
+        self._waiting: list[Detection3D] = []
 
     def reset(self) -> list[str]:
         """Forget every track; returns the IDs of the published ones."""
         gone = sorted(t.object_id for t in self._tracks.values() if t.published is not None)
         self._tracks.clear()
         self._vacated_places.clear()
+        self._waiting.clear()
         return gone
 
     @property
@@ -208,7 +216,11 @@ class ObjectTracker:
         self._cell_m = cell_m
         self._vacated_places = [v for v in self._vacated_places if v[2] > time_s]
         boxes = [UpBox.from_pose(o.pose_world_box, o.size_m, r_world_up) for o in observations]
-        votes = _detection_votes(observations, detections, r_world_up, cell_m)
+        # A detection votes once: with the first update that has an observation under it, within
+        # ``detection_wait_s`` of its capture.
+        detections = [d for d in (*self._waiting, *detections) if time_s - d.time_s <= opts.detection_wait_s]
+        votes, unowned = _detection_votes(observations, detections, r_world_up, cell_m)
+        self._waiting = [detections[i] for i in unowned][-_MAX_WAITING_DETECTIONS:]
         tracks = list(self._tracks.values())
         pairs = self._associate(tracks, boxes)
         vacated: list[_Track] = []
@@ -661,17 +673,19 @@ def _frames_seen(obs: Observation, seen_count: SeenCountProbe | None) -> float:
 
 def _detection_votes(
     observations: Sequence[Observation], detections: Sequence[Detection3D], r_world_up: np.ndarray, cell_m: float
-) -> list[list[tuple[str, float]]]:
-    """Per observation, the (label, score) of the detections whose points fall mostly on its cells."""
+) -> tuple[list[list[tuple[str, float]]], list[int]]:
+    """Per observation, the (label, score) of the detections whose points fall mostly on its cells; and
+    the indices of the detections that fell on none."""
     out: list[list[tuple[str, float]]] = [[] for _ in observations]
     if not detections or not observations:
-        return out
+        return out, list(range(len(detections)))
+    unowned: list[int] = []
     owner_cells = np.concatenate([o.cells for o in observations])
     owner = np.concatenate([np.full(len(o.cells), i) for i, o in enumerate(observations)])
     order = np.argsort(owner_cells, kind="stable")
     owner_cells, owner = owner_cells[order], owner[order]
     r32 = r_world_up.astype(np.float32)
-    for det in detections:
+    for i, det in enumerate(detections):
         pts = np.asarray(det.points_world_m, dtype=np.float32).reshape(-1, 3)
         if len(pts) == 0:
             continue
@@ -690,7 +704,9 @@ def _detection_votes(
         best = int(np.argmax(share))
         if share[best] >= _MIN_DETECTION_OVERLAP:
             out[best].append((det.label, float(det.score)))
-    return out
+        else:
+            unowned.append(i)
+    return out, unowned
 
 
 def _cell_z(codes: np.ndarray) -> np.ndarray:

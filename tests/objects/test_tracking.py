@@ -17,10 +17,12 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from objects_helpers import Run, match_objects
+import pytest
+from objects_helpers import Run, detections_from_mask, match_objects
 
 from sora_sdk.core import Relation, SceneObject
-from sora_sdk.objects import ObjectMapper, ObjectOptions
+from sora_sdk.datasets import render_object_masks
+from sora_sdk.objects import Detection3D, ObjectMapper, ObjectOptions
 
 
 def test_ids_are_stable(synthetic_run: Run) -> None:
@@ -201,3 +203,48 @@ def _inside(vertices: np.ndarray, o: SceneObject, grow: float) -> np.ndarray:
 
 def _chunks_of(chunks: dict, o: SceneObject) -> set:  # type: ignore[type-arg]
     return {k for k, c in chunks.items() if c.vertex_count and bool(_inside(c.vertices, o, grow=0.03).any())}
+
+
+def _early_detection(run: Run) -> tuple[Detection3D, str]:
+    """A detection of an object of the static room from its last frame (a perfect detector's mask), with
+    the ground-truth ID of the object under it."""
+    frame = run.frames[-1]
+    assert frame.pose_world_camera is not None
+    (mask,) = render_object_masks(run.before, [frame.pose_world_camera], frame.intrinsics)
+    dets = detections_from_mask(run.before, frame, mask)
+    det = max(dets, key=lambda d: len(d.points_world_m))
+    gid = min(run.before.objects, key=lambda g: np.linalg.norm(g.pose_world_box.translation - det.centroid_world_m))
+    return det, gid.object_id
+
+
+def test_a_detection_made_before_its_object_is_found_labels_it_once(static_run: Run) -> None:
+    """The detector often sees an object before the map holds enough of it for discovery: the detection
+    waits for the update that finds an object under it and votes then, once; past ``detection_wait_s``
+    it is dropped."""
+    det, gid = _early_detection(static_run)
+    chunks, planes = static_run.mapper.chunks, static_run.planes.planes
+    truth = tuple(g for g in static_run.before.objects if g.object_id == gid)
+
+    def scores(wait_s: float) -> list[dict[str, float]]:
+        """The object's published label scores after each update that has it in the map."""
+        objects = ObjectMapper(ObjectOptions(confirm_observations=1))
+        # The object is not in the map yet: nothing to vote for.
+        cup = dataclasses.replace(det, label="cup", score=1.0, time_s=0.0)
+        assert objects.update({}, {}, time_s=0.0, detections=[cup]).empty
+        out = []
+        for t, score in ((wait_s, 0.6), (wait_s + 0.5, 1.0)):  # then each update brings a "bowl" of its own
+            bowl = dataclasses.replace(det, label="bowl", score=score, time_s=t)
+            objects.update(chunks, planes, time_s=t, free_space=static_run.mapper.free_space, detections=[bowl])
+            (o,) = match_objects(truth, objects.objects).values()
+            out.append(dict(o.label_scores))
+        return out
+
+    wait = ObjectOptions().detection_wait_s
+    # "cup" votes once: its share falls to a third when the third detection comes (counted again it would
+    # be 2 of 4, and still lead).
+    first, second = scores(0.5 * wait)
+    assert first == pytest.approx({"cup": 1 / 2, "bowl": 0.6 / 2}, abs=1e-3)
+    assert second == pytest.approx({"cup": 1 / 3, "bowl": 1.6 / 3}, abs=1e-3)
+    # Too old when the object is found: dropped.
+    first, _ = scores(wait + 0.1)
+    assert first == pytest.approx({"bowl": 0.6}, abs=1e-3)
