@@ -168,8 +168,31 @@ async def _settle(pid: int, settle_s: float, log: Callable[[str], None]) -> tupl
     return waited, samples[0], samples[-1]
 
 
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (Linux /proc; only ``pid`` elsewhere): a server's map process is
+    part of the server's cost."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        for children in Path(f"/proc/{p}/task").glob("*/children"):
+            try:
+                todo.extend(int(c) for c in children.read_text().split())
+            except (OSError, ValueError):
+                pass
+    return out
+
+
 def _rss_mb(pid: int) -> float:
-    """Resident set size of process ``pid``, MiB (Linux /proc; psutil elsewhere when installed)."""
+    """Resident set size of process ``pid`` and its children (the map process), MiB (Linux /proc;
+    psutil elsewhere when installed)."""
+    total = 0.0
+    for p in _tree(pid):
+        total += _rss_one_mb(p)
+    return total
+
+
+def _rss_one_mb(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
@@ -185,12 +208,17 @@ def _rss_mb(pid: int) -> float:
 
 
 def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds process ``pid`` has used (Linux /proc; NaN elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return float("nan")
+    """User + system CPU seconds process ``pid`` and its children (the map process) have used
+    (Linux /proc; NaN elsewhere)."""
+    total = 0.0
+    for p in _tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            if p == pid:
+                return float("nan")
+    return total
 
 
 @contextlib.asynccontextmanager

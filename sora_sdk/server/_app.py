@@ -8,6 +8,7 @@ first, open streams end with UNAVAILABLE (resumable), then the process exits.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import logging
 import signal
@@ -34,6 +35,7 @@ from .._proto.sora.v1 import (
 from ..core._malloc import set_mmap_threshold
 from ..core._threads import niceness_target, raise_thread_niceness
 from ..core.config import SoraConfig
+from ..maphost import MapProcess, shared_map_process
 from ..mapping import set_mesh_thread_nice
 from ..session import SessionManager
 from ._auth import AuthInterceptor, load_verifier
@@ -65,6 +67,7 @@ class SoraServer:
     executor: ThreadPoolExecutor
     quotas: Quotas | None = None
     background: ThreadPoolExecutor | None = None
+    maps: MapProcess | None = None
 
     @property
     def address(self) -> str:
@@ -207,7 +210,18 @@ async def create_server(config: SoraConfig | None = None) -> SoraServer:
         from ..session._objects import shared_detector
 
         await asyncio.get_running_loop().run_in_executor(executor, shared_detector, config.objects)
-    sessions = SessionManager(config, executor, verifier, background=background)
+    maps = None
+    if config.server.map_process:
+        maps = await asyncio.get_running_loop().run_in_executor(
+            executor,
+            functools.partial(
+                shared_map_process,
+                nice=config.server.background_nice,
+                mmap_threshold_kib=config.server.malloc_mmap_threshold_kib,
+                threads=config.server.resolved_workers(),
+            ),
+        )
+    sessions = SessionManager(config, executor, verifier, background=background, maps=maps)
     # Sessions an earlier run kept on disk come back before the port opens, so a client that
     # reconnects after a crash finds its session (and its map as of the last autosave).
     await sessions.restore()
@@ -236,7 +250,7 @@ async def create_server(config: SoraConfig | None = None) -> SoraServer:
     for name in (*SERVICE_NAMES, ""):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     log.info("Sora server listening on %s:%d", config.server.host, port)
-    return SoraServer(server, port, config, sessions, health_servicer, executor, quotas, background)
+    return SoraServer(server, port, config, sessions, health_servicer, executor, quotas, background, maps)
 
 
 async def serve(config: SoraConfig, *, insecure: bool = False, ready: asyncio.Event | None = None) -> None:

@@ -206,20 +206,15 @@ async def _query_objects(session: Session, q: scene_pb2.ObjectQuery) -> list[Any
         relation = _RELATION_NAMES[q.relation]
     if q.related_id and not relation:
         raise InvalidArgumentError.field("object_query.related_id", "needs object_query.relation")
-    if session.objects is None:
+    if not session.objects_enabled:
         if q.text or region is not None or relation:
             raise FailedPreconditionError("objects are disabled on this server (objects.enabled)", reason="NO_OBJECTS")
         found = [o for o in session.scene.state.objects.values() if not q.label or o.label.lower() == q.label.lower()]
         return found[: q.max_results] if q.max_results else found
-    mapper = session.objects
-    async with session.objects_lock:
-        return await asyncio.get_running_loop().run_in_executor(
-            None,
-            lambda: mapper.query(
-                label=q.label, text=q.text, region=region, relation=relation, related_id=q.related_id,
-                max_results=q.max_results,
-            ),
-        )  # fmt: skip
+    return await session.query_objects(
+        label=q.label, text=q.text, region=region, relation=relation, related_id=q.related_id,
+        max_results=q.max_results,
+    )  # fmt: skip
 
 
 def _memory_path(config: SoraConfig) -> str:

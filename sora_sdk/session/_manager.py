@@ -18,6 +18,7 @@ from ..core.errors import (
     ResourceExhaustedError,
     UnavailableError,
 )
+from ..maphost import MapProcess
 from ._persist import SessionFiles
 from ._session import Session, SessionInfo
 
@@ -30,9 +31,17 @@ class SessionManager:
     """Creates, finds and closes sessions. Event-loop thread only."""
 
     def __init__(
-        self, config: SoraConfig, executor: Executor, verifier: Any = None, *, background: Executor | None = None
+        self,
+        config: SoraConfig,
+        executor: Executor,
+        verifier: Any = None,
+        *,
+        background: Executor | None = None,
+        maps: MapProcess | None = None,
     ) -> None:
         self.config = config
+        #: The process the sessions' maps live in (``server.map_process``), else None (in this one).
+        self.maps = maps
         #: Where sessions run their continuous map work (fusion, meshing, planes, objects, autosave).
         self.background = background or executor
         #: Token verifier (server._auth.TokenVerifier) when authentication is on, else None.
@@ -92,7 +101,9 @@ class SessionManager:
 
     def _add(self, info: SessionInfo) -> Session:
         path = self.files.autosave_path(info.session_id) if self.files is not None else None
-        session = Session(info, self.config, self.executor, autosave_path=path, background=self.background)
+        session = Session(
+            info, self.config, self.executor, autosave_path=path, background=self.background, maps=self.maps
+        )
         self._sessions[info.session_id] = session
         return session
 

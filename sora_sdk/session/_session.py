@@ -11,8 +11,10 @@ Data flow (DESIGN.md)::
                                                                     ─▶ SceneStore.commit(delta) each
     hand joints / gaze ─▶ perception (cheap, on the loop) ─▶ latest-wins slots + event log
 
-All state changes happen on the event loop thread; blocking work runs in the shared executor, one
-mapper call at a time per session (the mapper lock), so a raycast never races an integration.
+All state changes happen on the event loop thread. The map layers (TSDF, planes, objects) live in a
+:class:`~sora_sdk.maphost.SessionMap`, on the server's background threads or in its map process
+(``server.map_process``); one mapper call at a time per session (the mapper lock), so a save's copy
+never races an integration. Blocking work a client waits on runs in the shared executor.
 """
 
 from __future__ import annotations
@@ -39,8 +41,8 @@ from ..core.errors import FailedPreconditionError, UnavailableError
 from ..core.geometry import Pose
 from ..core.scene import Anchor, RaycastHit, StreamPosition
 from ..core.sensors import CameraFrame, EyeGazeSample, HandJointsSample, HeadPoseSample
-from ..mapping import Mapper, PlaneTracker, load_map, write_map
-from ..objects import Detection3D, ObjectMapper, ObjectOptions
+from ..maphost import LocalMap, MapLostError, MapProcess, MapSpec, RemoteMap, anchor_from_json
+from ..objects import Detection3D, ObjectOptions
 from ..perception import (
     STATIC_GESTURES,
     GazeObservation,
@@ -106,6 +108,7 @@ class Session:
         *,
         autosave_path: Path | None = None,
         background: Executor | None = None,
+        maps: MapProcess | None = None,
     ) -> None:
         self.info = info
         self.config = config
@@ -122,8 +125,22 @@ class Session:
         mapper_cfg = replace(
             config.mapper, voxel_size_m=info.voxel_size_m, depth_max_m=info.depth_max_m, mesh_threads=threads
         )
-        self.mapper = Mapper(mapper_cfg)
-        self.plane_tracker = PlaneTracker(voxel_size_m=info.voxel_size_m)
+        #: Whether objects are discovered (``objects.enabled``).
+        self.objects_enabled = config.objects.enabled
+        object_options = (
+            ObjectOptions(
+                confirm_observations=config.objects.confirm_observations,
+                confirm_frames=config.objects.confirm_frames,
+            )
+            if self.objects_enabled
+            else None
+        )
+        spec = MapSpec(mapper_cfg, tuple(info.up_world), object_options)  # type: ignore[arg-type]
+        self._map: LocalMap | RemoteMap = (
+            RemoteMap(maps, info.session_id, spec) if maps is not None else LocalMap(spec, self._background, executor)
+        )
+        #: T_W_C of the last fused frame.
+        self.last_pose: Pose | None = None
         self._mapper_lock = asyncio.Lock()
         self._mesh_lock = asyncio.Lock()
         epoch = uuid.uuid4().int >> 66  # fits in 62 bits; a new server gets new epochs
@@ -160,7 +177,7 @@ class Session:
         self.perception = Perception(PerceptionOptions(camera_hands=config.session.camera_hands, face_gaze=True))
         self._face_frame: CameraFrame | None = None  # latest-wins, like camera hands
         self._face_time_s = -np.inf
-        self.raycaster = SceneRaycaster(mesh_raycast=self.mapper.raycast)
+        self.raycaster = SceneRaycaster(mesh_raycast=functools.partial(self._map.call_blocking, "raycast"))
         self._perception_lock = asyncio.Lock()
         self._device_hands: dict[str, HandObservation] = {}
         self._camera_hands: list[HandObservation] = []
@@ -180,15 +197,7 @@ class Session:
         self._last_mesh = 0.0
         self._last_realtime_fusion = -np.inf
         # Objects: discovery + tracks after mesh updates; an optional 2D detector labels them.
-        self.objects: ObjectMapper | None = None
-        if config.objects.enabled:
-            self.objects = ObjectMapper(
-                ObjectOptions(
-                    confirm_observations=config.objects.confirm_observations,
-                    confirm_frames=config.objects.confirm_frames,
-                )
-            )
-        self._detector = shared_detector(config.objects) if self.objects is not None else None
+        self._detector = shared_detector(config.objects) if self.objects_enabled else None
         self._detections: list[Detection3D] = []
         self._detect_frame: CameraFrame | None = None
         self._detect_frame_ready = asyncio.Event()
@@ -202,7 +211,7 @@ class Session:
         self._objects_dirty = False
         # Chunks changed since the last object update; empty: the object mapper compares every chunk's version.
         self._objects_changed: set[Any] = set()
-        #: Held while the object mapper updates or answers a query (it is not thread-safe).
+        #: Held while the object layer updates or answers a query (it is not thread-safe).
         self.objects_lock = asyncio.Lock()
         loop = asyncio.get_running_loop()
         self._worker = loop.create_task(self._run(), name=f"session-{info.session_id}")
@@ -399,14 +408,20 @@ class Session:
 
     async def export_mesh(self, path: str) -> None:
         async with self._mapper_lock:
-            await self._in_executor(self.mapper.export_mesh, path)
+            await self._map.call_urgent("export_mesh", path)
+
+    async def query_objects(self, **query: Any) -> list[Any]:
+        """The objects that satisfy every filter (``ObjectMapper.query``); objects must be enabled."""
+        self._check_open()
+        async with self.objects_lock:
+            return await self._map.call_urgent("query_objects", query)
 
     async def save_map(self, path: str | Path, *, background: bool = False) -> tuple[int, str, StreamPosition]:
         """Saves the volume, anchors and the fused-frame record atomically; returns (bytes, sha256,
         the position saved). The volume is copied under the mapper lock and compressed and written
         outside it, so fusion waits only for the copy. One save at a time per session.
         ``background``: on the lower-priority threads (autosaves), not the executor."""
-        run = self._in_background if background else self._in_executor
+        call = self._map.call if background else self._map.call_urgent
         self._check_open()
         async with self._save_lock:
             async with self._mapper_lock:
@@ -417,17 +432,8 @@ class Session:
                 anchors = list(self.scene.state.anchors.values())
                 planes = list(self.scene.state.planes.values())
                 fused = dict(self.fused_sequences)
-                blocks = await run(self.mapper.volume.dump_blocks)
-
-            def write() -> tuple[int, str]:
-                extra = {
-                    "anchors": [_anchor_to_json(a) for a in anchors],
-                    "planes": PlaneTracker.dump(planes),
-                    "fused_sequences": fused,
-                }
-                return write_map(path, blocks, self.mapper.config, extra)
-
-            size, sha = await run(write)
+                await call("dump")
+            size, sha = await call("write", str(path), anchors, planes, fused)
         return size, sha, position
 
     async def autosave(self) -> bool:
@@ -449,7 +455,12 @@ class Session:
             if self.closed or self.draining:
                 return
             try:
+                if self._map.lost:
+                    await self._recover_map()  # a saved map comes back before anything overwrites it
+                    continue
                 await self.autosave()
+            except MapLostError:
+                log.warning("session %s: autosave lost with the map process", self.info.session_id)
             except Exception:  # a full disk must not stop the session; the next interval tries again
                 log.exception("session %s: autosave failed", self.info.session_id)
 
@@ -468,24 +479,58 @@ class Session:
         self.saved_position, self.saved_time_s, self._saved_fused = position, time.time(), fused
         return position
 
-    async def _load(self, path: str | Path) -> tuple[StreamPosition, dict[str, Any]]:
+    async def _load(
+        self, path: str | Path, anchors: dict[str, Anchor] | None = None
+    ) -> tuple[StreamPosition, dict[str, Any]]:
+        """Loads a saved map; the scene restarts with its chunks, planes and anchors (``anchors``: these
+        instead of the saved ones)."""
         self._check_open()
         async with self._mapper_lock:
-            extra, _update = await self._in_executor(load_map, path, self.mapper)
+            extra, chunks = await self._map.call_urgent("load", str(path))
+            self.last_pose = None
         state = SceneState()
-        state.chunks.update(self.mapper.chunks)
-        for item in extra.get("anchors", []):
-            a = _anchor_from_json(item)
-            state.anchors[a.anchor_id] = a
+        state.chunks.update(chunks)
+        if anchors is None:
+            anchors = {(a := anchor_from_json(item)).anchor_id: a for item in extra.get("anchors", [])}
+        state.anchors.update(anchors)
         position = self.scene.restart(uuid.uuid4().int >> 66, state)
         async with self._mesh_lock:
             self._planes_changed.clear()  # every loaded chunk is planed now
             await self._update_planes(list(state.chunks), reset=True, saved=extra.get("planes", []))
-            if self.objects is not None:
-                self.objects.reset()  # rediscovered on the loaded map
+            if self.objects_enabled:
+                await self._map.call("reset_objects")  # rediscovered on the loaded map
                 self._objects_changed.clear()
                 await self._update_objects()
         return position, extra
+
+    async def _recover_map(self) -> None:
+        """The map process exited and this session's map with it: an empty map in a new one, and the
+        last autosave loaded into it (the anchors are the scene's, which lived here). Without an
+        autosave the scene restarts empty but for its anchors. Subscribers get a snapshot either way."""
+        log.warning("session %s: its map was lost with the map process; restoring", self.info.session_id)
+        async with self._mapper_lock:
+            await self._map.renew()
+            self.last_pose = None
+        anchors = dict(self.scene.state.anchors)
+        path = self.autosave_path
+        if path is not None and path.exists():
+            try:
+                _position, extra = await self._load(path, anchors)
+            except Exception:
+                log.exception("session %s: its autosave could not be loaded", self.info.session_id)
+            else:
+                fused = {str(k): int(v) for k, v in extra.get("fused_sequences", {}).items()}
+                self.fused_sequences = dict(fused)
+                self.stream_sequences = dict(fused)  # frames after the save are fused again when retried
+                self._saved_fused = fused
+                return
+        state = SceneState()
+        state.anchors.update(anchors)
+        self.scene.restart(uuid.uuid4().int >> 66, state)
+        self.fused_sequences, self.stream_sequences = {}, {}
+        self._planes_changed.clear()
+        self._objects_changed.clear()
+        self._objects_dirty = False
 
     async def drain(self, timeout_s: float) -> None:
         """Server shutdown: refuse new frames, fuse what is queued (up to ``timeout_s``), save."""
@@ -506,8 +551,8 @@ class Session:
         points = []
         if self.head_pose is not None:
             points.append(self.head_pose.pose_world_head.translation)
-        elif self.mapper.last_pose is not None:
-            points.append(self.mapper.last_pose.translation)
+        elif self.last_pose is not None:
+            points.append(self.last_pose.translation)
         gaze = self.gaze.value
         if gaze is not None and gaze.hit is not None:
             points.append(np.asarray(gaze.hit.point_world_m, dtype=np.float64))
@@ -576,7 +621,7 @@ class Session:
         point_kind, point_id, point_label, point_point = _target_fields(
             self._last_pointing.hit if self._last_pointing is not None else None, labels
         )
-        head = self.head_pose.pose_world_head if self.head_pose is not None else self.mapper.last_pose
+        head = self.head_pose.pose_world_head if self.head_pose is not None else self.last_pose
         return SceneSummary(
             mesh_chunks=len(chunks),
             mesh_triangles=sum(c.triangle_count for c in chunks),
@@ -615,12 +660,27 @@ class Session:
     async def _in_executor(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
-    async def _in_background(self, fn: Callable[..., Any], *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._background, fn, *args)
-
     async def _run(self) -> None:
+        while not self.closed:
+            try:
+                await self._pipeline()
+            except MapLostError:
+                pass
+            if self.closed or not self._map.lost:
+                continue
+            try:
+                await self._recover_map()
+            except Exception:  # the new map process failed too: try again shortly
+                log.exception("session %s: restoring its map failed", self.info.session_id)
+                await asyncio.sleep(1.0)
+
+    async def _pipeline(self) -> None:
+        """Fuses queued frames and keeps the mesh, planes and objects up to date; returns when the
+        session closes, raises MapLostError when the map process exited."""
         interval = self.config.mapper.mesh_interval_s
         while not self.closed:
+            if self._map.lost:
+                raise MapLostError()
             if not self._queue:
                 if self._dirty:
                     await self.update_mesh()
@@ -688,7 +748,9 @@ class Session:
     async def _integrate(self, frame: CameraFrame, stream: str = "") -> str:
         t0 = time.perf_counter()
         async with self._mapper_lock:
-            result = await self._in_background(self.mapper.integrate, frame, frame.pose_world_camera)
+            result, last_pose = await self._map.call("integrate", frame)
+            if last_pose is not None:
+                self.last_pose = last_pose
             if stream:  # under the lock: a save sees the volume and this record change together
                 self.fused_sequences[stream] = max(frame.sequence, self.fused_sequences.get(stream, -1))
         if getattr(result, "tracking_lost", False):
@@ -713,7 +775,7 @@ class Session:
             self._last_mesh = time.monotonic()
             t0 = time.perf_counter()
             async with self._mapper_lock:
-                update = await self._in_background(functools.partial(self.mapper.update_mesh, exact=exact))
+                update = await self._map.call("update_mesh", exact)
             self.stats.mesh_times_s.append(time.perf_counter() - t0)
             if update.upserted or update.removed:
                 delta = SceneDelta(upserted_chunks=list(update.upserted), removed_chunks=list(update.removed))
@@ -742,34 +804,21 @@ class Session:
 
     def _objects_pending(self) -> bool:
         """Objects are on and the mesh or the detector changed since their last update."""
-        return self.objects is not None and (self._objects_dirty or bool(self._detections))
+        return self.objects_enabled and (self._objects_dirty or bool(self._detections))
 
     async def _update_objects(self) -> None:
         """Discovers and tracks objects on the current mesh and planes; commits them as one version.
 
         Holds the mapper lock: removal probes the volume for free space where an object was.
         """
-        assert self.objects is not None
-        objects = self.objects
-        st = self.scene.state
-        chunks, planes = dict(st.chunks), dict(st.planes)
+        assert self.objects_enabled
         detections, self._detections = self._detections, []
         changed, self._objects_changed = self._objects_changed, set()
         head = self.head_pose.pose_world_head if self.head_pose is not None else None
-        view = self.mapper.last_pose if self.mapper.last_pose is not None else head
-        t_capture = self._last_capture_s
-
-        def run() -> Any:
-            return objects.update(
-                chunks, planes, time_s=t_capture, view_world_camera=view, up_world=np.asarray(self.info.up_world),
-                free_space=self.mapper.free_space, detections=detections, changed=changed or None,
-                seen_count=self.mapper.seen_counts,
-            )  # fmt: skip
-
         t0 = time.perf_counter()
         try:
             async with self._mapper_lock, self.objects_lock:
-                update = await self._in_background(run)
+                result = await self._map.call("update_objects", detections, changed, head, self._last_capture_s)
         except Exception:  # objects are a layer on the map: a failure there must not stop fusion
             log.exception("session %s: object update failed", self.info.session_id)
             self._objects_dirty = False
@@ -778,11 +827,11 @@ class Session:
         self.stats.object_times_s.append(time.perf_counter() - t0)
         self._objects_dirty = False
         self._last_objects = time.monotonic()
+        update = result.update
         if update.empty:
             return
-        tracks = list(objects.objects.values())
-        self.raycaster.set_objects(tracks)
-        self.perception.set_objects(tracks)
+        self.raycaster.set_objects(result.objects)
+        self.perception.set_objects(result.objects)
         self.scene.commit(
             SceneDelta(
                 upserted_objects=list(update.upserted), removed_object_ids=list(update.removed_ids),
@@ -823,18 +872,11 @@ class Session:
 
     async def _update_planes(self, changed: list[Any], *, reset: bool = False, saved: list[Any] | None = None) -> None:
         """Re-fits the planes the changed chunks belong to and commits them as their own version."""
-        chunks = self.scene.state.chunks
-
-        def run() -> Any:
-            removed = self.plane_tracker.reset(saved or []).removed if reset else []
-            planes = self.plane_tracker.update(chunks, changed, up_world=self.info.up_world)
-            return planes, removed + list(planes.removed)
-
-        planes, removed = await self._in_background(run)
-        if planes.upserted or removed:
-            self.raycaster.set_planes(self.plane_tracker.planes.values())
-            self.perception.set_planes(self.plane_tracker.planes.values())
-            self.scene.commit(SceneDelta(upserted_planes=list(planes.upserted), removed_plane_ids=removed))
+        result = await self._map.call("update_planes", changed, reset, saved)
+        if result.planes is not None:
+            self.raycaster.set_planes(result.planes)
+            self.perception.set_planes(result.planes)
+            self.scene.commit(SceneDelta(upserted_planes=result.upserted, removed_plane_ids=result.removed))
 
     # ---- lifecycle ----------------------------------------------------------------------
 
@@ -875,33 +917,12 @@ class Session:
             except (asyncio.CancelledError, Exception):
                 pass
         await asyncio.get_running_loop().run_in_executor(self._executor, self.perception.close)
+        await self._map.close()
         self.scene.close(error)
         self.events.close(error)
         self.avatar_events.close(error)
         self.hands.close(error)
         self.gaze.close(error)
-
-
-def _anchor_to_json(a: Anchor) -> dict[str, Any]:
-    return {
-        "anchor_id": a.anchor_id,
-        "version": a.version,
-        "pose_world_anchor": a.pose_world_anchor.matrix.tolist(),
-        "label": a.label,
-        "created_time_s": a.created_time_s,
-        "attached_to_id": a.attached_to_id,
-    }
-
-
-def _anchor_from_json(d: dict[str, Any]) -> Anchor:
-    return Anchor(
-        anchor_id=str(d["anchor_id"]),
-        version=int(d.get("version", 0)),
-        pose_world_anchor=Pose(np.asarray(d["pose_world_anchor"], dtype=np.float64)),
-        label=str(d.get("label", "")),
-        created_time_s=float(d.get("created_time_s", 0.0)),
-        attached_to_id=str(d.get("attached_to_id", "")),
-    )
 
 
 def _vec(v: Any) -> tuple[float, float, float]:

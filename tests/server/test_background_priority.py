@@ -1,8 +1,9 @@
 """Map work runs on lower-priority threads, so a saturated CPU serves the event loop's streams first.
 
-The effect on latency is measured by ``sora bench load`` (docs/performance.md); here, that the
-threads which fuse and mesh a session's frames really run at ``server.background_nice`` above the
-server's own niceness, and that the threads serving calls do not.
+The effect on latency is measured by ``sora bench load`` (docs/performance.md); here, with the map in
+the server's process (``server.map_process = false``; the map process is tests/server/test_map_process.py),
+that the threads which fuse and mesh a session's frames really run at ``server.background_nice`` above
+the server's own niceness, and that the threads serving calls do not.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import pytest
 
 from sora_sdk.client import SoraClient
 from sora_sdk.core.sensors import CameraFrame
-from sora_sdk.server import SoraServer
+from sora_sdk.server import create_server
+from tests.conftest import test_config
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread niceness is Linux's")
 
@@ -31,9 +33,16 @@ def _threads(prefix: str) -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith(prefix) and t.native_id is not None]
 
 
-async def test_fusion_and_meshing_run_below_the_servers_priority(
-    server: SoraServer, client: SoraClient, tum_frames: list[CameraFrame]
-) -> None:
+async def test_fusion_and_meshing_run_below_the_servers_priority(tum_frames: list[CameraFrame]) -> None:
+    server = await create_server(test_config(server={"map_process": False}))
+    try:
+        async with SoraClient(f"127.0.0.1:{server.port}") as client:
+            await _check(server, client, tum_frames)
+    finally:
+        await server.stop(0.2)
+
+
+async def _check(server, client: SoraClient, tum_frames: list[CameraFrame]) -> None:  # type: ignore[no-untyped-def]
     base = os.getpriority(os.PRIO_PROCESS, 0)
     want = min(19, base + server.config.server.background_nice)
     assert server.config.server.background_nice > 0
