@@ -181,8 +181,8 @@ class ServerConfig:
     map_process: bool = _opt(
         True,
         "run every session's map (fusion, meshing, planes, objects, autosaves) in one child process at "
-        "background_nice, so its Python work does not hold the serving process's GIL (the load bench's "
-        "p99 was ~3x a bare fan-out's with the map in-process); false keeps it on the server's threads",
+        "background_nice, so its Python work does not hold the serving process's GIL and a crash there "
+        "costs the maps since their autosave, not the server; false keeps it on the server's threads",
     )
     data_dir: str = _opt("~/.local/share/sora", "where saved maps, recordings and the avatar's memory are kept")
     tls_cert_file: str = _opt("", "PEM certificate chain; with tls_key_file turns TLS on")

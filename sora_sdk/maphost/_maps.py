@@ -11,10 +11,10 @@ objects), so the same object serves both placements:
 * :class:`MapProcess` hosts the maps of every session in one child process (``python -m
   sora_sdk.maphost``), at ``server.background_nice`` (the default on a server; the servers of one
   Python process share it, see :func:`shared_map_process`). Fusion, meshing, plane fitting and object
-  discovery hold Python's GIL for much of their time; in the serving process they stretched every
-  stream's writes (the load bench's p99 was ~3x a bare fan-out's in-process, ~1.1-1.2x with the map
-  work in another process). The socket carries each frame once (~0.1 MB at 160x120, ~1.5 MB at 640x480)
-  and each update's changed chunks back, which the scene needs anyway.
+  discovery hold Python's GIL for much of their time; in the serving process every stream's writes
+  wait for it, and a native crash there would take the server down with it. The socket carries each
+  frame once (~0.1 MB at 160x120, ~1.5 MB at 640x480) and each update's changed chunks back, which the
+  scene needs anyway.
 
 When the map process dies (a native crash in a map library), every call waiting on it fails with
 :class:`MapLostError`, the next call starts a new one, and each session brings its map back from its
