@@ -310,7 +310,7 @@ class MapProcess:
         self._args = (int(nice), int(mmap_threshold_kib), max(4, int(threads) or (os.cpu_count() or 1)))
         self._lock = threading.Lock()  # the process, the pending futures, the generation
         self._pending: dict[int, concurrent.futures.Future[Any]] = {}
-        self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._outbox: queue.SimpleQueue[tuple[int, Any] | None] = queue.SimpleQueue()
         self._ids = itertools.count()
         self._process: Any = None
         self._conn: Any = None
@@ -350,9 +350,11 @@ class MapProcess:
         threading.Thread(
             target=self._read, args=(self._conn, process, self.generation), name="maphost-reader", daemon=True
         ).start()
-        # Sends go through a thread of their own: the event loop never waits on the socket (a frame is
-        # larger than its buffer).
-        threading.Thread(target=_write, args=(self._conn, self._outbox), name="maphost-writer", daemon=True).start()
+        # Calls are pickled and sent by a thread of their own: the event loop never waits on the socket
+        # (a frame is larger than its buffer) nor pickles a large call (an autosave's anchors) in one go.
+        threading.Thread(
+            target=self._write, args=(self._conn, self._outbox), name="maphost-writer", daemon=True
+        ).start()
         log.info("map process %d started", process.pid)
 
     def ensure_running(self) -> None:
@@ -366,7 +368,6 @@ class MapProcess:
         the new generation)."""
         fut: concurrent.futures.Future[Any] = concurrent.futures.Future()
         rid = next(self._ids)
-        payload = pickle.dumps((rid, session_id, method, args), protocol=pickle.HIGHEST_PROTOCOL)
         with self._lock:
             if self._closed:
                 fut.set_exception(UnavailableError("the server is stopping", reason="SERVER_DRAINING"))
@@ -374,8 +375,24 @@ class MapProcess:
             if self._process is None or self._process.poll() is not None:
                 self._start_locked()
             self._pending[rid] = fut
-            self._outbox.put(payload)
+            self._outbox.put((rid, (rid, session_id, method, args)))  # arguments are not changed after a call
         return fut
+
+    def _write(self, conn: Connection, outbox: queue.SimpleQueue[tuple[int, Any] | None]) -> None:
+        while (item := outbox.get()) is not None:
+            rid, message = item
+            try:
+                payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception as exc:  # an argument that cannot travel fails its call only
+                with self._lock:
+                    fut = self._pending.pop(rid, None)
+                if fut is not None:
+                    _resolve(fut, False, exc)
+                continue
+            try:
+                conn.send_bytes(payload)
+            except (OSError, ValueError):  # the child is gone: its reader fails what is pending
+                return
 
     def _read(self, conn: Any, process: Any, generation: int) -> None:
         while True:
@@ -409,7 +426,7 @@ class MapProcess:
         with self._lock:
             self._closed = True
             conn, process = self._conn, self._process
-            self._outbox.put(pickle.dumps(None))  # the child's stop
+            self._outbox.put((-1, None))  # the child's stop
             self._outbox.put(None)  # the writer's
         if conn is None:
             return
@@ -430,14 +447,6 @@ def _resolve(fut: concurrent.futures.Future[Any], ok: bool, value: Any) -> None:
             fut.set_exception(value)
     except concurrent.futures.InvalidStateError:
         pass
-
-
-def _write(conn: Connection, outbox: queue.SimpleQueue[bytes | None]) -> None:
-    while (payload := outbox.get()) is not None:
-        try:
-            conn.send_bytes(payload)
-        except (OSError, ValueError):  # the child is gone: its reader fails what is pending
-            return
 
 
 # SessionMap operations served on the query threads.

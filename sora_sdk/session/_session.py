@@ -143,6 +143,7 @@ class Session:
         self.last_pose: Pose | None = None
         self._mapper_lock = asyncio.Lock()
         self._mesh_lock = asyncio.Lock()
+        self._recover_lock = asyncio.Lock()  # the pipeline and the autosave loop may both find the map lost
         epoch = uuid.uuid4().int >> 66  # fits in 62 bits; a new server gets new epochs
         self.scene = SceneStore(config.scene, epoch=epoch)
         self.hands: LatestSlot[list[HandObservation]] = LatestSlot()
@@ -507,6 +508,11 @@ class Session:
         """The map process exited and this session's map with it: an empty map in a new one, and the
         last autosave loaded into it (the anchors are the scene's, which lived here). Without an
         autosave the scene restarts empty but for its anchors. Subscribers get a snapshot either way."""
+        async with self._recover_lock:
+            if self._map.lost:  # not already restored by the other caller
+                await self._restore_lost_map()
+
+    async def _restore_lost_map(self) -> None:
         log.warning("session %s: its map was lost with the map process; restoring", self.info.session_id)
         async with self._mapper_lock:
             await self._map.renew()
