@@ -473,6 +473,7 @@ async def _run_sora(
             created: list[tuple[float, str]] = []
             deleted: list[tuple[float, str]] = []  # (time the deletion was acknowledged, anchor ID)
             live: deque[str] = deque()  # created and not (being) deleted, oldest first
+            creating = [0]  # creations not answered yet: with them the window would overshoot
             errors = {"driver": 0}
             pending: set[asyncio.Future[Any]] = set()
             anchor_pose = encode_pose(Pose.identity())
@@ -487,6 +488,8 @@ async def _run_sora(
                         live.append(r.anchor.anchor_id)
                     except grpc.aio.AioRpcError:
                         errors["driver"] += 1
+                    finally:
+                        creating[0] -= 1
 
                 async def delete(anchor_id: str) -> None:
                     try:
@@ -496,7 +499,11 @@ async def _run_sora(
                         errors["driver"] += 1
 
                 # Create, or keep the scene at its window: delete the oldest (creations and deletions alternate).
-                work = delete(live.popleft()) if anchor_window and len(live) >= anchor_window else one()
+                if anchor_window and live and len(live) + creating[0] >= anchor_window:
+                    work = delete(live.popleft())
+                else:
+                    creating[0] += 1
+                    work = one()
                 fut = asyncio.ensure_future(work)  # do not wait: a slow answer must not slow the schedule
                 pending.add(fut)
                 fut.add_done_callback(pending.discard)
