@@ -136,7 +136,7 @@ class SessionMap:
         removed = self.plane_tracker.reset(saved or []).removed if reset else []
         planes = self.plane_tracker.update(self._chunks, changed, up_world=self._up)
         removed = removed + list(planes.removed)
-        current = list(self.plane_tracker.planes.values()) if planes.upserted or removed else None
+        current = self.planes() if planes.upserted or removed else None
         return PlanesResult(list(planes.upserted), removed, current)
 
     def planes(self) -> list[Plane]:
@@ -257,7 +257,7 @@ class RemoteMap:
         self._host = host
         self._sid = session_id
         self._spec = spec
-        self._created = host.submit(session_id, "__create__", (spec,))
+        host.submit(session_id, "__create__", (spec,))  # a failure there fails the calls after it
         self._generation = host.generation
 
     @property
@@ -265,24 +265,24 @@ class RemoteMap:
         """The map process this map lived in has exited (its state is gone)."""
         return self._generation != self._host.generation or not self._host.alive
 
-    async def call(self, method: str, *args: Any) -> Any:
+    def _submit(self, method: str, args: tuple[Any, ...]) -> concurrent.futures.Future[Any]:
         if self._generation != self._host.generation:
             raise MapLostError()
-        return await asyncio.wrap_future(self._host.submit(self._sid, method, args))
+        return self._host.submit(self._sid, method, args)
+
+    async def call(self, method: str, *args: Any) -> Any:
+        return await asyncio.wrap_future(self._submit(method, args))
 
     call_urgent = call  # the map process serves calls on a pool of its own
 
     def call_blocking(self, method: str, *args: Any) -> Any:
-        if self._generation != self._host.generation:
-            raise MapLostError()
-        return self._host.submit(self._sid, method, args).result()
+        return self._submit(method, args).result()
 
     async def renew(self) -> None:
         """An empty map in a running map process (after the one this map lived in exited)."""
         self._host.ensure_running()
         self._generation = self._host.generation
-        self._created = self._host.submit(self._sid, "__create__", (self._spec,))
-        await asyncio.wrap_future(self._created)
+        await asyncio.wrap_future(self._host.submit(self._sid, "__create__", (self._spec,)))
 
     async def close(self) -> None:
         if self._generation == self._host.generation and self._host.alive:
@@ -325,8 +325,9 @@ class MapProcess:
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
-    def start(self) -> None:
-        with self._lock:
+    def _run_locked(self) -> None:
+        """Starts the child unless it is running (or the process is closing); under the lock."""
+        if not self._closed and (self._process is None or self._process.poll() is not None):
             self._start_locked()
 
     def _start_locked(self) -> None:
@@ -359,8 +360,7 @@ class MapProcess:
 
     def ensure_running(self) -> None:
         with self._lock:
-            if not self._closed and (self._process is None or self._process.poll() is not None):
-                self._start_locked()
+            self._run_locked()
 
     def submit(self, session_id: str, method: str, args: tuple[Any, ...]) -> concurrent.futures.Future[Any]:
         """Sends one call; the future resolves with its result, its error, or MapLostError. A map
@@ -372,8 +372,7 @@ class MapProcess:
             if self._closed:
                 fut.set_exception(UnavailableError("the server is stopping", reason="SERVER_DRAINING"))
                 return fut
-            if self._process is None or self._process.poll() is not None:
-                self._start_locked()
+            self._run_locked()
             self._pending[rid] = fut
             self._outbox.put((rid, (rid, session_id, method, args)))  # arguments are not changed after a call
         return fut

@@ -474,11 +474,17 @@ class Session:
         """Brings back this session's last autosave after a restart, with the record of the frames
         it holds (so a client retrying those frames does not fuse them twice)."""
         position, extra = await self._load(path)
+        self._adopt_fused_record(extra)
+        self.saved_position, self.saved_time_s = position, time.time()
+        return position
+
+    def _adopt_fused_record(self, extra: dict[str, Any]) -> None:
+        """The loaded map's record of the frames it holds becomes the session's: a client retrying
+        those is not fused twice, frames after them are fused when retried."""
         fused = {str(k): int(v) for k, v in extra.get("fused_sequences", {}).items()}
         self.fused_sequences = dict(fused)
         self.stream_sequences = dict(fused)
-        self.saved_position, self.saved_time_s, self._saved_fused = position, time.time(), fused
-        return position
+        self._saved_fused = fused
 
     async def _load(
         self, path: str | Path, anchors: dict[str, Anchor] | None = None
@@ -525,10 +531,7 @@ class Session:
             except Exception:
                 log.exception("session %s: its autosave could not be loaded", self.info.session_id)
             else:
-                fused = {str(k): int(v) for k, v in extra.get("fused_sequences", {}).items()}
-                self.fused_sequences = dict(fused)
-                self.stream_sequences = dict(fused)  # frames after the save are fused again when retried
-                self._saved_fused = fused
+                self._adopt_fused_record(extra)
                 return
         state = SceneState()
         state.anchors.update(anchors)
