@@ -76,6 +76,7 @@ class _Side:
     window: tuple[float, float]
     rss_mb: tuple[float, float]
     cpu_s: float
+    loop_s: tuple[float, float] = (float("nan"), float("nan"))  # the event loop: (on a CPU, waiting for one)
     driver_errors: int = 0
     expected_ids: set[str] = field(default_factory=set)
     expected_removed: set[str] = field(default_factory=set)
@@ -118,6 +119,8 @@ class _Side:
             "rss_drift_mb": self.rss_mb[1] - self.rss_mb[0],
             "rss_samples_mb": list(self.extra.get("rss_samples_mb", self.rss_mb)),
             "cpu_s_per_s": self.cpu_s / span,
+            "loop_cpu_s_per_s": self.loop_s[0] / span,
+            "loop_runqueue_s_per_s": self.loop_s[1] / span,
             **self.extra,
         }
 
@@ -219,6 +222,22 @@ def _cpu_s(pid: int) -> float:
             if p == pid:
                 return float("nan")
     return total
+
+
+def _loop_cpu_s(pid: int) -> tuple[float, float]:
+    """Seconds the main thread of process ``pid`` (a server's asyncio event loop, which runs every
+    stream's writes) has run on a CPU, and has waited, runnable, for one (Linux schedstat; NaN
+    elsewhere). The first bounds how fast a fan-out can go; the second is time the host's other work
+    (the map process, the bench's own clients) took from it."""
+    try:
+        run_ns, wait_ns, _ = Path(f"/proc/{pid}/task/{pid}/schedstat").read_text().split()
+        return int(run_ns) / 1e9, int(wait_ns) / 1e9
+    except (OSError, ValueError):
+        return float("nan"), float("nan")
+
+
+def _minus(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
+    return a[0] - b[0], a[1] - b[1]
 
 
 @contextlib.asynccontextmanager
@@ -552,13 +571,13 @@ async def _run_sora(
             await asyncio.sleep(WARMUP_S)
             settled = await _settle(proc.pid, settle_s, log) if settle_s > 0 else (0.0, 0.0, 0.0)
             fused0 = await stats()
-            t0, rss0, cpu0 = time.time(), _rss_mb(proc.pid), _cpu_s(proc.pid)
+            t0, rss0, cpu0, loop0 = time.time(), _rss_mb(proc.pid), _cpu_s(proc.pid), _loop_cpu_s(proc.pid)
             log(f"measuring {duration_s:g} s ...")
             rss_samples = [rss0]  # at each quarter of the window: filling levels off, a leak does not
             for _ in range(4):
                 await asyncio.sleep(duration_s / 4)
                 rss_samples.append(_rss_mb(proc.pid))
-            t1, rss1, cpu1 = time.time(), rss_samples[-1], _cpu_s(proc.pid)
+            t1, rss1, cpu1, loop1 = time.time(), rss_samples[-1], _cpu_s(proc.pid), _loop_cpu_s(proc.pid)
             fused1 = await stats()
             stop.set()
             await asyncio.gather(*drivers)
@@ -570,14 +589,14 @@ async def _run_sora(
             await asyncio.gather(*tasks, return_exceptions=True)
     expected = {aid for ts, aid in created if t0 <= ts < t1}
     removed = {aid for ts, aid in deleted if t0 <= ts < t1}  # acknowledged, so committed before ts
-    side = _Side(subs, (t0, t1), (rss0, rss1), cpu1 - cpu0, errors["driver"], expected, removed,
+    side = _Side(subs, (t0, t1), (rss0, rss1), cpu1 - cpu0, _minus(loop1, loop0), errors["driver"], expected, removed,
                  extra={"frames_received": int(info.frames_received), "frames_integrated": int(info.frames_integrated),
                         "frames_received_per_s": (fused1.frames_received - fused0.frames_received) / (t1 - t0),
                         "frames_fused_per_s": (fused1.frames_integrated - fused0.frames_integrated) / (t1 - t0),
                         "anchors_created": len(created), "anchors_deleted": len(deleted),
                         "anchors_live": len(live), "rss_samples_mb": rss_samples,
                         "settle_s": settled[0], "settle_rss_mb": [settled[1], settled[2]]})  # fmt: skip
-    perception = _Side(psubs, (t0, t1), (rss0, rss1), cpu1 - cpu0) if psubs else None
+    perception = _Side(psubs, (t0, t1), (rss0, rss1), cpu1 - cpu0, _minus(loop1, loop0)) if psubs else None
     return side, perception
 
 
@@ -591,15 +610,15 @@ async def _run_baseline(subscribers: int, rate_hz: float, message_bytes: int, du
         tasks = [asyncio.ensure_future(_baseline_subscriber(target, s)) for s in subs]
         await asyncio.wait_for(asyncio.gather(*(s.ready.wait() for s in subs)), 60)
         await asyncio.sleep(WARMUP_S)
-        t0, rss0, cpu0 = time.time(), _rss_mb(proc.pid), _cpu_s(proc.pid)
+        t0, rss0, cpu0, loop0 = time.time(), _rss_mb(proc.pid), _cpu_s(proc.pid), _loop_cpu_s(proc.pid)
         log(f"measuring {duration_s:g} s ...")
         await asyncio.sleep(duration_s)
-        t1, rss1, cpu1 = time.time(), _rss_mb(proc.pid), _cpu_s(proc.pid)
+        t1, rss1, cpu1, loop1 = time.time(), _rss_mb(proc.pid), _cpu_s(proc.pid), _loop_cpu_s(proc.pid)
         await asyncio.sleep(GRACE_S)
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-    return _Side(subs, (t0, t1), (rss0, rss1), cpu1 - cpu0)
+    return _Side(subs, (t0, t1), (rss0, rss1), cpu1 - cpu0, _minus(loop1, loop0))
 
 
 #: The issue's bound on commit -> subscriber p99 latency with 100 subscribers at 30 Hz on 2 cores.
@@ -674,7 +693,10 @@ def bench_load(
         },
         "sora": sora,
         "baseline": baseline,
-        "ratios": {k: ratio(k) for k in ("delivered_hz_mean", "latency_p50_ms", "latency_p99_ms", "cpu_s_per_s")},
+        "ratios": {
+            k: ratio(k)
+            for k in ("delivered_hz_mean", "latency_p50_ms", "latency_p99_ms", "cpu_s_per_s", "loop_cpu_s_per_s")
+        },
         "errors": sora["errors"] + (perception_side.summary(rate_hz)["streams_ended"] if perception_side else 0),
     }
     if perception_side is not None:
@@ -772,6 +794,23 @@ def run_load(
             details={
                 "frames_fused_per_s": s.get("frames_fused_per_s", 0.0),
                 "frames_received_per_s": s.get("frames_received_per_s", 0.0),
+            },
+        )
+    )
+    report.add(
+        Metric(
+            "loop_cpu",
+            "serving event loop CPU seconds per second",
+            s["loop_cpu_s_per_s"],
+            b["loop_cpu_s_per_s"],
+            "s/s",
+            r["ratios"]["loop_cpu_s_per_s"],
+            note="the server's main thread, which runs every stream's writes (Sora's also takes in the frames): "
+            "near 1 s/s, each update waits for the whole fan-out of the one before; runnable but waiting for a CPU: "
+            f"{s['loop_runqueue_s_per_s']:.2f} s/s (baseline {b['loop_runqueue_s_per_s']:.2f})",
+            details={
+                "sora_runqueue_s_per_s": s["loop_runqueue_s_per_s"],
+                "baseline_runqueue_s_per_s": b["loop_runqueue_s_per_s"],
             },
         )
     )

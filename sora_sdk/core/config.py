@@ -178,11 +178,24 @@ class ServerConfig:
         "glibc otherwise raises, which lets large transient arrays pile up in per-thread arenas: RSS crept "
         "up for the whole hour-long soak); 0 leaves glibc's",
     )
+    gc_young_threshold: int = _opt(
+        10_000,
+        "sora serve: after start-up, the objects alive are frozen out of Python's cyclic collector and young "
+        "collections wait for this many new objects (Python's default 700): the collector's pauses cost the event "
+        "loop a tenth of its CPU under load, a full one ~100 ms; 0 leaves Python's settings",
+    )
     map_process: bool = _opt(
         True,
         "run every session's map (fusion, meshing, planes, objects, autosaves) in one child process at "
         "background_nice, so its Python work does not hold the serving process's GIL and a crash there "
         "costs the maps since their autosave, not the server; false keeps it on the server's threads",
+    )
+    map_sched_idle: bool = _opt(
+        True,
+        "Linux: the map process's threads run as SCHED_IDLE, after every other thread on the host, so a woken "
+        "stream's thread takes a CPU from them at once (at background_nice alone the event loop still waited "
+        "for a CPU ~0.2 s a second under the load bench); a host saturated by other work then slows the maps "
+        "(REALTIME frames are dropped), never the streams; false: background_nice only",
     )
     data_dir: str = _opt("~/.local/share/sora", "where saved maps, recordings and the avatar's memory are kept")
     tls_cert_file: str = _opt("", "PEM certificate chain; with tls_key_file turns TLS on")

@@ -298,16 +298,20 @@ class MapProcess:
     Requests go down a socket as (id, session, method, args) and are served by a pool of threads in the
     child (a raycast is answered while another session's planes are fitted); answers come back on the
     same socket and resolve :class:`concurrent.futures.Future` objects, which the event loop awaits and
-    executor threads block on. The child runs at ``nice`` above the server's niceness and with the
-    server's malloc setting. It is a fresh interpreter (``python -m sora_sdk.maphost``), not a fork:
-    nothing of the server's threads or gRPC state goes with it, and a script that starts a server
-    needs no ``if __name__ == "__main__"`` guard. It imports only the map libraries (~2 s) and exits
-    when the socket closes (the server's process ended). Thread-safe.
+    executor threads block on. The child runs at ``nice`` above the server's niceness (with
+    ``sched_idle``, under Linux's SCHED_IDLE policy too) and with the server's malloc setting. It is a
+    fresh interpreter (``python -m sora_sdk.maphost``), not a fork: nothing of the server's threads or
+    gRPC state goes with it, and a script that starts a server needs no ``if __name__ == "__main__"``
+    guard. It imports only the map libraries (~2 s) and exits when the socket closes (the server's
+    process ended). Thread-safe.
     """
 
-    def __init__(self, *, nice: int = 10, mmap_threshold_kib: int = 0, threads: int = 0) -> None:
+    def __init__(
+        self, *, nice: int = 10, mmap_threshold_kib: int = 0, threads: int = 0, sched_idle: bool = False
+    ) -> None:
         # At least 4 threads in the child: a raycast is not held up behind two sessions' plane fits.
-        self._args = (int(nice), int(mmap_threshold_kib), max(4, int(threads) or (os.cpu_count() or 1)))
+        threads = max(4, int(threads) or (os.cpu_count() or 1))
+        self._args = (int(nice), int(mmap_threshold_kib), threads, int(bool(sched_idle)))
         self._lock = threading.Lock()  # the process, the pending futures, the generation
         self._pending: dict[int, concurrent.futures.Future[Any]] = {}
         self._outbox: queue.SimpleQueue[tuple[int, Any] | None] = queue.SimpleQueue()
@@ -455,28 +459,34 @@ _shared: MapProcess | None = None
 _shared_lock = threading.Lock()
 
 
-def shared_map_process(*, nice: int = 10, mmap_threshold_kib: int = 0, threads: int = 0) -> MapProcess:
+def shared_map_process(
+    *, nice: int = 10, mmap_threshold_kib: int = 0, threads: int = 0, sched_idle: bool = False
+) -> MapProcess:
     """The map process of this Python process, started on first use: the servers of one process (a
     test suite's) share it, each session with a map of its own. The first caller's settings hold."""
     global _shared
     with _shared_lock:
         if _shared is None or _shared._closed:
-            _shared = MapProcess(nice=nice, mmap_threshold_kib=mmap_threshold_kib, threads=threads)
+            _shared = MapProcess(
+                nice=nice, mmap_threshold_kib=mmap_threshold_kib, threads=threads, sched_idle=sched_idle
+            )
         _shared.ensure_running()
         return _shared
 
 
-def host_main(conn: Connection, nice: int, mmap_threshold_kib: int, threads: int) -> None:
+def host_main(conn: Connection, nice: int, mmap_threshold_kib: int, threads: int, sched_idle: bool = False) -> None:
     """The map process: serves SessionMap calls until the pipe closes or says stop."""
     from ..core._malloc import set_mmap_threshold
 
-    if nice > 0 and sys.platform.startswith("linux"):
+    if (nice > 0 or sched_idle) and sys.platform.startswith("linux"):
         # Every thread: those the map libraries started when imported (OpenMP's, numba's) as well;
-        # threads started later inherit it from the thread that starts them.
-        target = min(19, os.getpriority(os.PRIO_PROCESS, 0) + nice)
+        # threads started later inherit both from the thread that starts them.
+        target = min(19, os.getpriority(os.PRIO_PROCESS, 0) + max(0, nice))
         for tid in os.listdir("/proc/self/task"):
             try:
                 os.setpriority(os.PRIO_PROCESS, int(tid), target)
+                if sched_idle:  # lowering one's own policy needs no privilege
+                    os.sched_setscheduler(int(tid), os.SCHED_IDLE, os.sched_param(0))
             except OSError:
                 log.warning("map process: could not lower the priority of thread %s", tid)
     set_mmap_threshold(mmap_threshold_kib)

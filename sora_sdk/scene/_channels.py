@@ -14,6 +14,7 @@ behind are ended").
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,20 +40,31 @@ class LogItem(Generic[T]):
 
 
 class _Signal:
-    """Wakes every waiter when something new is published (a broadcast edge)."""
+    """Wakes every waiter when something new is published (a broadcast edge).
+
+    Each waiter awaits a future of its own: a cancelled waiter cancels only its own, and waking costs one
+    ``set_result`` a waiter (a shared future behind ``asyncio.shield`` cost two more callbacks each, for
+    every subscriber at every update).
+    """
 
     def __init__(self) -> None:
-        self._future: asyncio.Future[None] | None = None
+        self._waiters: list[asyncio.Future[None]] = []
 
     def fire(self) -> None:
-        if self._future is not None and not self._future.done():
-            self._future.set_result(None)
-        self._future = None
+        waiters, self._waiters = self._waiters, []
+        for f in waiters:
+            if not f.done():
+                f.set_result(None)
 
     async def wait(self) -> None:
-        if self._future is None:
-            self._future = asyncio.get_running_loop().create_future()
-        await asyncio.shield(self._future)
+        f: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(f)
+        try:
+            await f
+        except asyncio.CancelledError:
+            with contextlib.suppress(ValueError):  # fired meanwhile
+                self._waiters.remove(f)
+            raise
 
 
 class OrderedLog(Generic[T]):
@@ -160,23 +172,24 @@ class OrderedLog(Generic[T]):
 class LogReader(Generic[T]):
     """One subscriber's position in an OrderedLog.
 
-    ``lagged`` resolves the moment the log runs ``max_lag`` items ahead of this reader, even
-    while the reader is stuck in a network write, so the stream can be cut off at once.
+    ``lagged`` is set, and the reader closed, the moment the log runs ``max_lag`` items ahead of it,
+    even while its stream is stuck in a network write: from then on it pins nothing in the log, and its
+    stream ends with the position to resume from as soon as the write returns.
     """
 
     def __init__(self, log: OrderedLog[T], after: StreamPosition) -> None:
         self._log = log
         self.epoch = after.epoch
         self.cursor = after.sequence
-        self.lagged: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.lagged = False
 
     @property
     def position(self) -> StreamPosition:
         return StreamPosition(self.epoch, self.cursor)
 
     def mark_lagged(self) -> None:
-        if not self.lagged.done():
-            self.lagged.set_result(None)
+        self.lagged = True
+        self.close()
 
     def lag_error(self, resume: StreamPosition | None = None) -> ResourceExhaustedError:
         """The error that ends a lagging stream; ``resume`` is the last position the client will have."""
@@ -199,7 +212,7 @@ class LogReader(Generic[T]):
         while True:
             if log._closed is not None:
                 raise log._closed
-            if self.lagged.done() or (log.epoch == self.epoch and self.cursor + 1 < log.oldest_sequence):
+            if self.lagged or (log.epoch == self.epoch and self.cursor + 1 < log.oldest_sequence):
                 raise self.lag_error()
             if log.epoch != self.epoch:
                 raise EpochChanged("epoch changed")

@@ -232,8 +232,8 @@ class SceneStore:
         """Snapshot (unless resuming), then every delta, forever.
 
         A resume position whose history is gone yields a fresh snapshot, or OutOfRangeError when
-        ``strict_resume``. The reader is appended to ``reader_out`` so the caller can race its
-        network writes against ``reader.lagged``.
+        ``strict_resume``. The reader is appended to ``reader_out`` so the caller can end the
+        stream once ``reader.lagged`` (it fell ``max_lag`` versions behind while a write was blocked).
         """
         if resume_from is not None and not self._log.can_resume(resume_from):
             if strict_resume:

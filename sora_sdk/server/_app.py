@@ -32,6 +32,7 @@ from .._proto.sora.v1 import (
     session_pb2,
     session_pb2_grpc,
 )
+from ..core._gc import tune_gc_for_serving
 from ..core._malloc import set_mmap_threshold
 from ..core._threads import niceness_target, raise_thread_niceness
 from ..core.config import SoraConfig
@@ -219,6 +220,7 @@ async def create_server(config: SoraConfig | None = None) -> SoraServer:
                 nice=config.server.background_nice,
                 mmap_threshold_kib=config.server.malloc_mmap_threshold_kib,
                 threads=config.server.resolved_workers(),
+                sched_idle=config.server.map_sched_idle,
             ),
         )
     sessions = SessionManager(config, executor, verifier, background=background, maps=maps)
@@ -265,6 +267,8 @@ async def serve(config: SoraConfig, *, insecure: bool = False, ready: asyncio.Ev
             "--server-tls-key-file, or pass --insecure to accept unencrypted traffic on this network"
         )
     running = await create_server(config)
+    # This process is the server's alone: what start-up loaded stays for its life (docs/operations.md).
+    tune_gc_for_serving(config.server.gc_young_threshold)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -60,12 +60,26 @@ async def test_a_lagging_reader_is_flagged_the_moment_it_falls_behind() -> None:
     reader = log.reader(log.position)
     for i in range(3):
         log.append(i)
-    assert not reader.lagged.done()
+    assert not reader.lagged
     log.append(3)
-    assert reader.lagged.done()
+    assert reader.lagged
+    assert reader not in log._readers  # released at once: a stalled stream pins nothing while its write waits
     with pytest.raises(ResourceExhaustedError) as e:
         await reader.next_batch()
     assert e.value.metadata == {"resume_epoch": "1", "resume_sequence": "0"}
+
+
+async def test_a_cancelled_waiter_leaves_the_others_waiting() -> None:
+    log: OrderedLog[int] = OrderedLog(epoch=1, capacity=100, max_lag=10)
+    readers = [log.reader(log.position) for _ in range(3)]
+    waits = [asyncio.ensure_future(r.next_batch()) for r in readers]
+    await asyncio.sleep(0)
+    waits[0].cancel()
+    await asyncio.sleep(0)
+    assert waits[0].cancelled() and not waits[1].done() and not waits[2].done()
+    assert len(log._signal._waiters) == 2  # the cancelled one's future is gone, not kept until the next append
+    log.append(7)
+    assert [[i.value for i in await w] for w in waits[1:]] == [[7], [7]]
 
 
 async def test_latest_slot_skips_stale_values() -> None:

@@ -37,6 +37,11 @@ def _thread_nice(pid: int) -> set[int]:
     return {int(p.read_text().rsplit(")", 1)[1].split()[16]) for p in Path(f"/proc/{pid}/task").glob("*/stat")}
 
 
+def _thread_policies(pid: int) -> set[int]:
+    """The scheduling policy of every thread of process ``pid`` (field 41 of each stat line)."""
+    return {int(p.read_text().rsplit(")", 1)[1].split()[38]) for p in Path(f"/proc/{pid}/task").glob("*/stat")}
+
+
 async def test_the_map_runs_in_a_process_of_its_own_below_the_servers_priority(
     server: SoraServer, client: SoraClient, tum_frames: list[CameraFrame]
 ) -> None:
@@ -50,6 +55,9 @@ async def test_the_map_runs_in_a_process_of_its_own_below_the_servers_priority(
     assert pid is not None and pid != os.getpid()
     want = min(19, os.getpriority(os.PRIO_PROCESS, 0) + server.config.server.background_nice)
     assert _thread_nice(pid) == {want}
+    # And, by default, after every normal thread on the host: a woken stream's thread preempts them at once.
+    assert server.config.server.map_sched_idle
+    assert _thread_policies(pid) == {os.SCHED_IDLE}
     # A raycast is answered by the map process, from the serving process's executor.
     pose = tum_frames[3].pose_world_camera
     hit = await session.raycast(pose.translation, pose.rotation[:, 2])
