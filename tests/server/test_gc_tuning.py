@@ -10,8 +10,7 @@ import sys
 
 _PROBE = """
 import gc, json
-from sora_sdk.core._gc import tune_gc_for_serving
-import sora_sdk.server  # what a server keeps alive for its life
+from sora_sdk.server import tune_gc_for_serving  # and what a server keeps alive for its life
 before = [gc.get_freeze_count(), list(gc.get_threshold()), tune_gc_for_serving(0), list(gc.get_threshold())]
 alive = len(gc.get_objects())
 tuned = tune_gc_for_serving(10_000)
