@@ -128,6 +128,15 @@ class _Side:
 # ---- server processes ---------------------------------------------------------------------------
 
 
+def _median_drift_mb(trace: list[tuple[float, float, float]]) -> list[float]:
+    """[serving, map process] RSS growth over the window, MiB: the median of the last tenth of the
+    trace's readings less that of the first tenth (a transient in either tenth does not count)."""
+    if len(trace) < 2:
+        return [float("nan"), float("nan")]
+    k = max(1, len(trace) // 10)
+    return [float(np.median([t[i] for t in trace[-k:]]) - np.median([t[i] for t in trace[:k]])) for i in (1, 2)]
+
+
 def _second_half_mb(samples: list[float]) -> float:
     """RSS growth over the second half of the window (samples at its quarters), MiB."""
     return samples[-1] - samples[len(samples) // 2] if len(samples) >= 3 else float("nan")
@@ -574,8 +583,15 @@ async def _run_sora(
             t0, rss0, cpu0, loop0 = time.time(), _rss_mb(proc.pid), _cpu_s(proc.pid), _loop_cpu_s(proc.pid)
             log(f"measuring {duration_s:g} s ...")
             rss_samples = [rss0]  # at each quarter of the window: filling levels off, a leak does not
-            for _ in range(4):
-                await asyncio.sleep(duration_s / 4)
+            # And every few seconds, each process on its own: one reading can fall on a transient (an
+            # autosave's copy of the map), and the trace says which process grew.
+            trace: list[tuple[float, float, float]] = []
+            step = max(0.5, min(5.0, duration_s / 40))
+            for quarter in range(1, 5):
+                while (now := time.time()) < t0 + duration_s * quarter / 4 - 1e-3:
+                    server_mb = _rss_one_mb(proc.pid)
+                    trace.append((now - t0, server_mb, _rss_mb(proc.pid) - server_mb))
+                    await asyncio.sleep(min(step, t0 + duration_s * quarter / 4 - now))
                 rss_samples.append(_rss_mb(proc.pid))
             t1, rss1, cpu1, loop1 = time.time(), rss_samples[-1], _cpu_s(proc.pid), _loop_cpu_s(proc.pid)
             fused1 = await stats()
@@ -595,6 +611,7 @@ async def _run_sora(
                         "frames_fused_per_s": (fused1.frames_integrated - fused0.frames_integrated) / (t1 - t0),
                         "anchors_created": len(created), "anchors_deleted": len(deleted),
                         "anchors_live": len(live), "rss_samples_mb": rss_samples,
+                        "rss_trace": trace, "rss_drift_median_mb": _median_drift_mb(trace),
                         "settle_s": settled[0], "settle_rss_mb": [settled[1], settled[2]]})  # fmt: skip
     perception = _Side(psubs, (t0, t1), (rss0, rss1), cpu1 - cpu0, _minus(loop1, loop0)) if psubs else None
     return side, perception
@@ -825,7 +842,10 @@ def run_load(
             drift_ratio,
             ratio_is="(drift + 1) / (|baseline drift| + 1)",
             note=f"{100 * s['rss_drift_mb'] / max(s['rss_start_mb'], 1e-9):.1f} % of the starting RSS (soak: < 5 %); "
-            f"second half of the window {_second_half_mb(s['rss_samples_mb']):+.0f} MiB"
+            f"second half of the window {_second_half_mb(s['rss_samples_mb']):+.0f} MiB; median of the window's "
+            "last tenth less its first: serving process {:+.0f}, map process {:+.0f} MiB".format(
+                *s.get("rss_drift_median_mb", [float("nan")] * 2)
+            )
             + (
                 f"; window opened after a {s['settle_s']:.0f} s warm-up in which RSS filled "
                 f"{s['settle_rss_mb'][0]:.0f} -> {s['settle_rss_mb'][1]:.0f} MiB"
@@ -835,6 +855,7 @@ def run_load(
             details={
                 "sora_rss_mb": [s["rss_start_mb"], s["rss_end_mb"]],
                 "sora_rss_samples_mb": s["rss_samples_mb"],
+                "sora_rss_drift_median_mb": s.get("rss_drift_median_mb"),
                 "settle_s": s["settle_s"],
                 "settle_rss_mb": s["settle_rss_mb"],
                 "baseline_rss_mb": [b["rss_start_mb"], b["rss_end_mb"]],

@@ -46,6 +46,11 @@ def test_load_bench_runs_without_errors(tmp_path: Path, capsys: pytest.CaptureFi
     assert sora["missing_updates"] == 0 and sora["anchors_created"] >= RATE_HZ * 3.0 / 2
     assert sora["anchors_deleted"] >= RATE_HZ * 3.0 / 2 - window and sora["anchors_live"] <= window
     assert sora["frames_received"] > 0
+    # The event loop's own CPU, within the whole tree's; RSS traced through the window, process by process.
+    assert 0 < sora["loop_cpu_s_per_s"] <= sora["cpu_s_per_s"] + 0.05 and sora["loop_runqueue_s_per_s"] >= 0
+    trace = sora["rss_trace"]
+    assert len(trace) >= 4 and trace[-1][0] > 0.6 * 3.0 and all(t[1] > 10 and t[2] > 10 for t in trace), trace
+    assert all(math.isfinite(v) for v in sora["rss_drift_median_mb"])
     assert r["setup"]["message_bytes"] == round(sora["message_bytes_mean"]) > 16
     assert all(math.isfinite(v) and v > 0 for v in r["ratios"].values()), r["ratios"]
     p = r["perception"]
