@@ -856,6 +856,7 @@ def run_load(
                 "sora_rss_mb": [s["rss_start_mb"], s["rss_end_mb"]],
                 "sora_rss_samples_mb": s["rss_samples_mb"],
                 "sora_rss_drift_median_mb": s.get("rss_drift_median_mb"),
+                "sora_rss_trace": s.get("rss_trace"),  # (s into the window, serving MiB, map process MiB)
                 "settle_s": s["settle_s"],
                 "settle_rss_mb": s["settle_rss_mb"],
                 "baseline_rss_mb": [b["rss_start_mb"], b["rss_end_mb"]],

@@ -67,7 +67,11 @@ def test_sora_bench_load_prints_and_writes_its_report(tmp_path: Path, capsys: py
     assert run_bench(args) == 0
     printed = capsys.readouterr().out
     metrics = json.loads(out.read_text())["metrics"]
-    assert {"delivered_rate", "latency_p50", "latency_p99", "server_cpu", "rss_drift", "errors"} <= set(metrics)
+    assert {"delivered_rate", "latency_p50", "latency_p99", "server_cpu", "loop_cpu", "rss_drift", "errors"} <= set(
+        metrics
+    )
+    trace = metrics["rss_drift"]["details"]["sora_rss_trace"]  # for reading a soak's memory afterwards
+    assert trace and all(len(t) == 3 and t[1] > 10 for t in trace)
     assert metrics["errors"]["value"] == 0 and metrics["errors"]["verdict"] == "PASS"
     assert metrics["delivered_rate"]["title"] in printed and "sora bench load" in printed
 
