@@ -589,8 +589,8 @@ async def _run_sora(
             step = max(0.5, min(5.0, duration_s / 40))
             for quarter in range(1, 5):
                 while (now := time.time()) < t0 + duration_s * quarter / 4 - 1e-3:
-                    server_mb = _rss_one_mb(proc.pid)
-                    trace.append((now - t0, server_mb, _rss_mb(proc.pid) - server_mb))
+                    server, *children = _tree(proc.pid)
+                    trace.append((now - t0, _rss_one_mb(server), sum(_rss_one_mb(c) for c in children)))
                     await asyncio.sleep(min(step, t0 + duration_s * quarter / 4 - now))
                 rss_samples.append(_rss_mb(proc.pid))
             t1, rss1, cpu1, loop1 = time.time(), rss_samples[-1], _cpu_s(proc.pid), _loop_cpu_s(proc.pid)

@@ -32,14 +32,17 @@ pytestmark = [
 RAW = {"lossless": True, "color_encoding": "raw", "depth_encoding": "raw"}
 
 
+def _thread_stat(pid: int, field: int) -> set[int]:
+    """Field ``field`` (1-based, as in proc(5)) of the stat line of every thread of process ``pid``."""
+    return {int(p.read_text().rsplit(")", 1)[1].split()[field - 3]) for p in Path(f"/proc/{pid}/task").glob("*/stat")}
+
+
 def _thread_nice(pid: int) -> set[int]:
-    """The niceness of every thread of process ``pid`` (field 19 of each stat line)."""
-    return {int(p.read_text().rsplit(")", 1)[1].split()[16]) for p in Path(f"/proc/{pid}/task").glob("*/stat")}
+    return _thread_stat(pid, 19)
 
 
 def _thread_policies(pid: int) -> set[int]:
-    """The scheduling policy of every thread of process ``pid`` (field 41 of each stat line)."""
-    return {int(p.read_text().rsplit(")", 1)[1].split()[38]) for p in Path(f"/proc/{pid}/task").glob("*/stat")}
+    return _thread_stat(pid, 41)
 
 
 async def test_the_map_runs_in_a_process_of_its_own_below_the_servers_priority(
