@@ -61,6 +61,7 @@ def run_bench(args: argparse.Namespace) -> int:
             settle_s=getattr(args, "settle_s", None),
             anchor_window=getattr(args, "anchor_window", None),
             server_args=shlex.split(getattr(args, "server_flags", None) or ""),
+            pin_cpus=getattr(args, "pin_cpus", None) or "auto",
             log=log,
         )
     elif suite == "objects":

@@ -15,6 +15,12 @@ Setup (both servers run in subprocesses of their own, so each one's RSS and CPU 
   the mean size the Sora subscribers received, at ``rate_hz``, through a bounded queue per subscriber,
   to the same number of subscribers, on as many connections.
 
+CPUs (``pin_cpus``, Linux): by default each server (its map process too) runs on the first half of the
+CPUs and this process, which plays every client, on the other half. The clients stand for headsets on
+other machines; sharing the server's cores, their ~0.5 s/s of CPU made the serving event loop wait,
+runnable, for a CPU (0.12-0.13 s a second on 2 cores, against 0.05 pinned) and set the p99.
+``pin_cpus="none"`` measures that shared case.
+
 Measured over ``duration_s`` (the baseline: at most :data:`BASELINE_MAX_S`) after a warm-up (for long
 windows, until Sora's RSS levels off: :func:`settle_default_s`, :func:`_settle`), for each: the rate
 each subscriber received the driven updates at (mean and slowest), latency from the server's commit
@@ -43,9 +49,10 @@ from typing import Any
 
 import numpy as np
 
+from ..core._threads import format_cpu_list, pinned
 from ._report import Metric, Report
 
-__all__ = ["bench_load", "run_load"]
+__all__ = ["bench_load", "run_load", "split_cpus"]
 
 #: Each subscriber gets its own TCP connection, as separate devices would (grpcio otherwise shares one).
 _CHANNEL_OPTIONS = [("grpc.use_local_subchannel_pool", 1), ("grpc.max_receive_message_length", 64 << 20)]
@@ -299,12 +306,17 @@ async def _process(
             drainer.cancel()
 
 
-def _serve_baseline(message_bytes: int, rate_hz: float) -> None:
-    """The baseline server (``python -m sora_sdk.bench._load baseline BYTES HZ``): a bare grpc.aio fan-out.
+def _serve_baseline(message_bytes: int, rate_hz: float, cpus: str = "") -> None:
+    """The baseline server (``python -m sora_sdk.bench._load baseline BYTES HZ [CPUS]``): a bare grpc.aio fan-out.
 
     One publisher puts ``struct(publish time, sequence) + padding`` into a bounded queue per subscriber
-    at ``rate_hz``; each subscriber's handler writes what its queue holds. Nothing else.
+    at ``rate_hz``; each subscriber's handler writes what its queue holds. Nothing else. On ``cpus``
+    (a CPU list) when given, as ``sora serve --server-cpus`` puts Sora.
     """
+    if cpus:
+        from ..core._threads import parse_cpu_list, pin_process
+
+        pin_process(parse_cpu_list(cpus))
     import grpc
 
     async def main() -> None:
@@ -618,9 +630,9 @@ async def _run_sora(
 
 
 async def _run_baseline(subscribers: int, rate_hz: float, message_bytes: int, duration_s: float,
-                        log: Callable[[str], None]) -> _Side:  # fmt: skip
+                        log: Callable[[str], None], cpus: str = "") -> _Side:  # fmt: skip
     log(f"starting the bare grpc.aio fan-out ({message_bytes} B messages) ...")
-    args = ["-m", "sora_sdk.bench._load", "baseline", str(message_bytes), str(rate_hz)]
+    args = ["-m", "sora_sdk.bench._load", "baseline", str(message_bytes), str(rate_hz), cpus]
     async with _process(*args) as (proc, port):
         target = f"127.0.0.1:{port}"
         subs = [_Subscriber() for _ in range(subscribers)]
@@ -642,6 +654,34 @@ async def _run_baseline(subscribers: int, rate_hz: float, message_bytes: int, du
 P99_TARGET_MS = 20.0
 
 
+def split_cpus(spec: str) -> tuple[set[int], set[int]] | None:
+    """(the servers' CPUs, the clients' CPUs) for ``pin_cpus``; None: nothing pinned.
+
+    ``"auto"``: the first half of the CPUs this process may use for the servers, the rest for the clients
+    (None with fewer than 2, or without CPU affinity: not Linux); ``"none"``; or ``"SERVERS:CLIENTS"``, two
+    CPU lists (``"0-3:4-7"``).
+    """
+    from ..core._threads import parse_cpu_list
+
+    if spec == "none":
+        return None
+    if spec == "auto":
+        if not hasattr(os, "sched_getaffinity"):
+            return None
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) < 2:
+            return None
+        half = len(cpus) // 2
+        return set(cpus[:half]), set(cpus[half:])
+    servers, sep, clients = spec.partition(":")
+    if not sep:
+        raise ValueError(f"pin_cpus {spec!r}: auto, none or SERVERS:CLIENTS (0:1, 0-3:4-7)")
+    pair = parse_cpu_list(servers), parse_cpu_list(clients)
+    if not pair[0] or not pair[1]:
+        raise ValueError(f"pin_cpus {spec!r}: both the servers' and the clients' CPUs are needed")
+    return pair
+
+
 def bench_load(
     subscribers: int = 100,
     rate_hz: float = 30.0,
@@ -653,6 +693,7 @@ def bench_load(
     settle_s: float | None = None,
     anchor_window: int | None = None,
     server_args: Sequence[str] = (),
+    pin_cpus: str = "auto",
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Runs Sora and the bare fan-out baseline, one after the other; returns both and their ratios.
@@ -661,7 +702,8 @@ def bench_load(
     (default :func:`settle_default_s`), so the drift is measured at steady state, not while it fills.
     ``anchor_window``: the most anchors the driver keeps (default: ten seconds' worth, ``10 * rate_hz``;
     0 keeps every one, so the scene grows for as long as the run lasts). ``server_args``: more ``sora serve``
-    flags (``--server-background-nice 5``), to measure a configuration.
+    flags (``--server-background-nice 5``), to measure a configuration. ``pin_cpus``: where the servers and
+    the clients run (:func:`split_cpus`; a ``--server-cpus`` in ``server_args`` wins for Sora).
 
     Keys: ``setup``; ``sora`` and ``baseline`` (see :meth:`_Side.summary`: ``delivered_hz_mean``,
     ``latency_p50_ms``, ``latency_p99_ms``, ``errors``, ``rss_drift_mb`` …); ``perception`` when
@@ -671,24 +713,31 @@ def bench_load(
         raise ValueError("subscribers >= 1, rate_hz > 0 and duration_s > 0")
     settle = settle_default_s(duration_s) if settle_s is None else max(0.0, float(settle_s))
     window = round(10 * rate_hz) if anchor_window is None else max(0, int(anchor_window))
-    sora_side, perception_side = asyncio.run(
-        _run_sora(
-            subscribers,
-            perception_subscribers,
-            rate_hz,
-            ingest_streams,
-            duration_s,
-            include_mesh,
-            settle,
-            window,
-            tuple(server_args),
-            log,
+    split = split_cpus(pin_cpus)
+    server_cpus = format_cpu_list(split[0]) if split else ""
+    server_args = tuple(server_args)
+    if server_cpus and not any(a.startswith("--server-cpus") for a in server_args):
+        server_args += ("--server-cpus", server_cpus)
+    with pinned(split[1]) if split else contextlib.nullcontext():
+        sora_side, perception_side = asyncio.run(
+            _run_sora(
+                subscribers,
+                perception_subscribers,
+                rate_hz,
+                ingest_streams,
+                duration_s,
+                include_mesh,
+                settle,
+                window,
+                server_args,
+                log,
+            )
         )
-    )
-    sora = sora_side.summary(rate_hz)
-    size = max(16, round(sora["message_bytes_mean"]) or 64)
-    baseline_s = min(duration_s, BASELINE_MAX_S)
-    baseline = asyncio.run(_run_baseline(subscribers, rate_hz, size, baseline_s, log)).summary(rate_hz)
+        sora = sora_side.summary(rate_hz)
+        size = max(16, round(sora["message_bytes_mean"]) or 64)
+        baseline_s = min(duration_s, BASELINE_MAX_S)
+        baseline = asyncio.run(_run_baseline(subscribers, rate_hz, size, baseline_s, log, server_cpus))
+    baseline = baseline.summary(rate_hz)
 
     def ratio(key: str) -> float:
         b = baseline[key]
@@ -705,6 +754,7 @@ def bench_load(
             "settle_s": settle,
             "anchor_window": window,
             "server_args": list(server_args),
+            "cpus": f"servers {server_cpus}, clients {format_cpu_list(split[1])}" if split else "shared",
             "baseline_s": baseline_s,
             "message_bytes": size,
         },
@@ -732,6 +782,7 @@ def run_load(
     settle_s: float | None = None,
     anchor_window: int | None = None,
     server_args: Sequence[str] = (),
+    pin_cpus: str = "auto",
     log: Callable[[str], None] = print,
 ) -> tuple[Report, dict[str, Any]]:
     """:func:`bench_load` as a :class:`Report` (``sora bench load``), with the raw result."""
@@ -747,6 +798,7 @@ def run_load(
         settle_s=settle_s,
         anchor_window=anchor_window,
         server_args=server_args,
+        pin_cpus=pin_cpus,
         log=log,
     )
     s, b = r["sora"], r["baseline"]
@@ -901,7 +953,7 @@ def run_load(
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "baseline":
-        _serve_baseline(int(sys.argv[2]), float(sys.argv[3]))
+    if len(sys.argv) in (4, 5) and sys.argv[1] == "baseline":
+        _serve_baseline(int(sys.argv[2]), float(sys.argv[3]), *sys.argv[4:])
     else:
-        sys.exit("usage: python -m sora_sdk.bench._load baseline MESSAGE_BYTES RATE_HZ")
+        sys.exit("usage: python -m sora_sdk.bench._load baseline MESSAGE_BYTES RATE_HZ [CPUS]")

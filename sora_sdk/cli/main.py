@@ -132,6 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="",
         help='load: more flags for the measured `sora serve`, e.g. "--server-background-nice 5"',
     )
+    b.add_argument(
+        "--pin-cpus",
+        default="auto",
+        help="load: CPUs of the servers and of the clients: auto (the servers on the first half, the clients, "
+        "which stand for headsets on other machines, on the rest), none (shared), or SERVERS:CLIENTS (0-3:4-7)",
+    )
     b.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     return ap
 

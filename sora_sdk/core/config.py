@@ -197,6 +197,12 @@ class ServerConfig:
         "for a CPU ~0.2 s a second under the load bench); a host saturated by other work then slows the maps "
         "(REALTIME frames are dropped), never the streams; false: background_nice only",
     )
+    cpus: str = _opt(
+        "",
+        "sora serve, Linux: the CPUs the serving process and its map process run on, as taskset takes them "
+        "(0-3,6); on a host shared with other work, cores of Sora's own keep the event loop (every stream's "
+        "writes) from waiting for a CPU; empty: any",
+    )
     data_dir: str = _opt("~/.local/share/sora", "where saved maps, recordings and the avatar's memory are kept")
     tls_cert_file: str = _opt("", "PEM certificate chain; with tls_key_file turns TLS on")
     tls_key_file: str = _opt("", "PEM private key of tls_cert_file")

@@ -34,7 +34,7 @@ from .._proto.sora.v1 import (
 )
 from ..core._gc import tune_gc_for_serving
 from ..core._malloc import set_mmap_threshold
-from ..core._threads import niceness_target, raise_thread_niceness
+from ..core._threads import niceness_target, parse_cpu_list, pin_process, raise_thread_niceness
 from ..core.config import SoraConfig
 from ..maphost import MapProcess, shared_map_process
 from ..mapping import set_mesh_thread_nice
@@ -266,6 +266,12 @@ async def serve(config: SoraConfig, *, insecure: bool = False, ready: asyncio.Ev
             f"refusing to serve on {config.server.host} without TLS: set --server-tls-cert-file and "
             "--server-tls-key-file, or pass --insecure to accept unencrypted traffic on this network"
         )
+    if config.server.cpus:
+        # Before create_server starts any thread or the map process: they inherit it.
+        try:
+            pin_process(parse_cpu_list(config.server.cpus))
+        except (ValueError, OSError) as err:
+            raise SystemExit(f"server.cpus {config.server.cpus!r}: {err}") from None
     running = await create_server(config)
     # This process is the server's alone: what start-up loaded stays for its life (docs/operations.md).
     tune_gc_for_serving(config.server.gc_young_threshold)

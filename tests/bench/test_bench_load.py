@@ -10,11 +10,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 from pathlib import Path
 
 import pytest
 
 from sora_sdk.bench import run_bench
+from sora_sdk.bench._load import split_cpus
+from sora_sdk.core._threads import format_cpu_list
 
 RATE_HZ = 20.0
 
@@ -24,6 +27,7 @@ def test_load_bench_runs_without_errors(tmp_path: Path, capsys: pytest.CaptureFi
     from sora_sdk.bench._load import bench_load
 
     window = 10  # half a second of anchors: the driver then alternates deletions of the oldest with creations
+    affinity = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
     r = bench_load(
         subscribers=20, rate_hz=RATE_HZ, ingest_streams=1, duration_s=3.0, perception_subscribers=3,
         anchor_window=window, log=lambda _: None,
@@ -52,6 +56,13 @@ def test_load_bench_runs_without_errors(tmp_path: Path, capsys: pytest.CaptureFi
     assert len(trace) >= 4 and trace[-1][0] > 0.6 * 3.0 and all(t[1] > 10 and t[2] > 10 for t in trace), trace
     assert all(math.isfinite(v) for v in sora["rss_drift_median_mb"])
     assert r["setup"]["message_bytes"] == round(sora["message_bytes_mean"]) > 16
+    # The servers ran on their half of the CPUs, the clients on the other; this process got its CPUs back.
+    split = split_cpus("auto")
+    if split is not None:
+        assert r["setup"]["cpus"] == f"servers {format_cpu_list(split[0])}, clients {format_cpu_list(split[1])}"
+        assert r["setup"]["server_args"][-2:] == ["--server-cpus", format_cpu_list(split[0])]
+    if affinity is not None:
+        assert os.sched_getaffinity(0) == affinity
     assert all(math.isfinite(v) and v > 0 for v in r["ratios"].values()), r["ratios"]
     p = r["perception"]
     assert p["streams_ended"] == 0 and p["messages"] > 0 and math.isfinite(p["latency_p50_ms"])
@@ -87,3 +98,21 @@ def test_the_cli_knows_the_load_suite() -> None:
         2.0,
         2,
     )
+    assert args.pin_cpus == "auto"
+    assert build_parser().parse_args(["bench", "load", "--pin-cpus", "none"]).pin_cpus == "none"
+
+
+def test_the_cpus_split_between_servers_and_clients() -> None:
+    assert split_cpus("none") is None
+    assert split_cpus("0-3:4-7") == ({0, 1, 2, 3}, {4, 5, 6, 7})
+    for bad in ("0", "0:", ":1", "a:b"):
+        with pytest.raises(ValueError):
+            split_cpus(bad)
+    auto = split_cpus("auto")
+    if hasattr(os, "sched_getaffinity") and len(os.sched_getaffinity(0)) >= 2:
+        assert auto is not None
+        servers, clients = auto
+        assert servers and clients and not servers & clients and servers | clients == os.sched_getaffinity(0)
+        assert max(servers) < min(clients) and len(servers) == len(os.sched_getaffinity(0)) // 2
+    else:
+        assert auto is None  # one CPU, or no affinity: nothing is pinned
