@@ -72,7 +72,9 @@ class PerceptionOptions:
 class Perception:
     """Hands, gestures, pointing, interactions and gaze for one session (see the module docstring)."""
 
-    def __init__(self, options: PerceptionOptions | None = None) -> None:
+    def __init__(self, options: PerceptionOptions | None = None, *, raycaster: SceneRaycaster | None = None) -> None:
+        """``raycaster``: the built-in raycaster, shared with its owner (a session's, over the map's mesh
+        too); :meth:`set_objects` and :meth:`set_planes` update it. By default one of its own."""
         self.options = options or PerceptionOptions()
         o = self.options
         self._hand_tracker: CameraHandTracker | None = None
@@ -81,7 +83,7 @@ class Perception:
         self.pointing = PointingTracker(o.pointing)
         self.interactions = HandInteractionDetector(o.interaction)
         self.gaze = GazeTracker(o.gaze)
-        self.raycaster = SceneRaycaster()
+        self.raycaster = raycaster if raycaster is not None else SceneRaycaster()
         self._objects: list[SceneObject] = []
         self._head: HeadPoseSample | None = None
         self._next_id = 1

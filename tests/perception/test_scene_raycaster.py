@@ -103,3 +103,24 @@ def test_signed_distance_inside_and_outside() -> None:
     ob = box("b", np.zeros(3), np.array([0.2, 0.4, 0.6]))
     pts = np.array([[0.0, 0.0, 0.0], [0.2, 0.0, 0.0], [0.2, 0.3, 0.0], [0.05, 0.0, 0.0]])
     assert box_signed_distance(pts, ob) == pytest.approx([-0.1, 0.1, np.hypot(0.1, 0.1), -0.05])
+
+
+def test_perception_shares_the_raycaster_it_is_given(scene: SceneRaycaster) -> None:
+    """A session hands its raycaster (over the map's mesh too) to perception: one set of planes and
+    objects, built once per update, that perception's own calls and the session's both see."""
+    from sora_sdk.perception import Perception
+
+    def far_mesh(o: np.ndarray, d: np.ndarray, max_d: float) -> RaycastHit | None:
+        return RaycastHit(o + 9.0 * d, -d, 9.0, "mesh", chunk_key=(0, 0, 0))
+
+    shared = SceneRaycaster(far_mesh)
+    perception = Perception(raycaster=shared)
+    assert perception.raycaster is shared
+    to_cup = _unit(np.array([0.0, 0.85, -1.0]) - EYE)
+    assert shared(EYE, to_cup, 10.0).target == "mesh"  # type: ignore[union-attr]
+    perception.set_objects(scene.objects)
+    assert shared(EYE, to_cup, 10.0).object_id == "cup"  # type: ignore[union-attr]
+    perception.set_planes([horizontal_plane("table", 0.75, (0.0, -1.0), (1.2, 0.8))])
+    hit = shared(EYE, _unit(np.array([0.3, 0.75, -1.2]) - EYE), 10.0)
+    assert hit is not None and hit.plane_id == "table"
+    assert Perception().raycaster is not Perception().raycaster  # by default each has its own
