@@ -12,6 +12,7 @@ import os
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 __all__ = ["format_cpu_list", "niceness_target", "parse_cpu_list", "pin_process", "pinned", "raise_thread_niceness"]
 
@@ -79,16 +80,15 @@ def pin_process(cpus: set[int]) -> set[int]:
         raise OSError("CPU affinity needs Linux")
     if not cpus:
         raise ValueError("no CPUs given")
-    online_file = "/sys/devices/system/cpu/online"
-    online = (
-        parse_cpu_list(open(online_file).read()) if os.path.exists(online_file) else set(range(os.cpu_count() or 1))
-    )
+    online_file = Path("/sys/devices/system/cpu/online")
+    online = parse_cpu_list(online_file.read_text()) if online_file.exists() else set(range(os.cpu_count() or 1))
     if not cpus <= online:
         raise ValueError(f"CPU {format_cpu_list(cpus - online)} is not online (online: {format_cpu_list(online)})")
     before = os.sched_getaffinity(0)
     try:
         _set_every_thread(cpus)
-    except OSError:  # EINVAL: the cpuset allows none of them
+    except OSError:  # EINVAL: the cpuset allows none of them (threads moved before it go back)
+        _set_every_thread(before)
         raise ValueError(f"CPU {format_cpu_list(cpus)} is not available to this process (its cpuset)") from None
     got = os.sched_getaffinity(0)
     if got != cpus:  # the kernel kept only those the cpuset allows
