@@ -49,7 +49,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core._threads import format_cpu_list, pinned
+from ..core._threads import format_cpu_list, parse_cpu_list, pin_process, pinned
 from ._report import Metric, Report
 
 __all__ = ["bench_load", "run_load", "split_cpus"]
@@ -314,8 +314,6 @@ def _serve_baseline(message_bytes: int, rate_hz: float, cpus: str = "") -> None:
     (a CPU list) when given, as ``sora serve --server-cpus`` puts Sora.
     """
     if cpus:
-        from ..core._threads import parse_cpu_list, pin_process
-
         pin_process(parse_cpu_list(cpus))
     import grpc
 
@@ -661,8 +659,6 @@ def split_cpus(spec: str) -> tuple[set[int], set[int]] | None:
     (None with fewer than 2, or without CPU affinity: not Linux); ``"none"``; or ``"SERVERS:CLIENTS"``, two
     CPU lists (``"0-3:4-7"``).
     """
-    from ..core._threads import parse_cpu_list
-
     if spec == "none":
         return None
     if spec == "auto":

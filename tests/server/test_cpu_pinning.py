@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from sora_sdk.bench._load import _tree
 from sora_sdk.client import SoraClient
 from sora_sdk.core._threads import format_cpu_list, parse_cpu_list, pin_process, pinned
 from tests.server.test_crash_safety import server_process
@@ -89,11 +90,7 @@ async def test_sora_serve_and_its_map_process_run_on_the_cpus_named(tmp_path: Pa
             session = await client.create_session()  # the map process holds its map from here
             assert (await session.refresh()).session_id == session.session_id
         assert server.proc is not None
-        children = [
-            int(c)
-            for t in os.listdir(f"/proc/{server.proc.pid}/task")
-            for c in Path(f"/proc/{server.proc.pid}/task/{t}/children").read_text().split()
-        ]
+        _, *children = _tree(server.proc.pid)
         maps = [c for c in children if b"sora_sdk.maphost" in Path(f"/proc/{c}/cmdline").read_bytes()]
         assert len(maps) == 1, "the map process runs beside the server"
         for _ in range(100):  # the map process starts its threads as work reaches it
